@@ -1,0 +1,36 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import type { SluiceConfig } from '#core/config/config.js';
+import { CoreModule } from '#core/core.module.js';
+import { sluiceLoggerModule } from '#core/logging/logger.module.js';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { ApiValidationPipe } from './common/validation/api-validation.pipe.js';
+import { DatabasesModule } from './databases/databases.module.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SinksModule } from './sinks/sinks.module.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: SluiceConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot(config),
+        sluiceLoggerModule(config),
+        AuthModule,
+        AccountsModule,
+        DatabasesModule,
+        SinksModule,
+        HealthModule,
+        MetricsModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_PIPE, useClass: ApiValidationPipe },
+      ],
+    };
+  }
+}

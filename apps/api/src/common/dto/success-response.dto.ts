@@ -1,0 +1,3 @@
+export class SuccessResponseDto {
+  success!: boolean;
+}

@@ -1,0 +1,35 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SLUICE_CONFIG } from './config/config.tokens.js';
+import type { SluiceConfig } from './config/config.js';
+import { Vault } from './crypto/vault.js';
+import { dataSourceOptions } from './database/data-source-options.js';
+import { ENTITIES } from './entities/index.js';
+import { QueueNames } from './queues/queue-names.js';
+import { InternalRedis } from './redis/internal-redis.js';
+import { REPOSITORIES } from './repositories/index.js';
+
+/** What both apps share: config, metadata Postgres (TypeORM), scoped repositories, vault, BullMQ. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: SluiceConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forFeature(ENTITIES),
+        BullModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.redisPrefix }),
+        BullModule.registerQueue(...Object.values(QueueNames).map((name) => ({ name }))),
+      ],
+      providers: [
+        { provide: SLUICE_CONFIG, useValue: config },
+        { provide: Vault, useValue: new Vault(config.vaultKey) },
+        InternalRedis,
+        ...REPOSITORIES,
+      ],
+      exports: [SLUICE_CONFIG, Vault, BullModule, InternalRedis, ...REPOSITORIES],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { AccountsRepository } from './accounts.repository.js';
+import { ApiTokensRepository } from './api-tokens.repository.js';
+import { PostgresDatabasesRepository } from './postgres-databases.repository.js';
+import { ReplicationSlotsRepository } from './replication-slots.repository.js';
+import { SinksRepository } from './sinks.repository.js';
+
+export { AccountsRepository, ApiTokensRepository, PostgresDatabasesRepository, ReplicationSlotsRepository, SinksRepository };
+export const REPOSITORIES = [
+  AccountsRepository,
+  ApiTokensRepository,
+  PostgresDatabasesRepository,
+  ReplicationSlotsRepository,
+  SinksRepository,
+];

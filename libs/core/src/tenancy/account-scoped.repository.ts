@@ -1,0 +1,56 @@
+import type { DeepPartial, FindOptionsOrder, FindOptionsWhere, Repository } from 'typeorm';
+
+export interface AccountOwned {
+  id: string;
+  accountId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+/**
+ * The only way feature code reads or writes tenant rows: every method takes the account id and adds
+ * it to the query, so a query that forgets the account cannot be written. Subclasses pass the TypeORM
+ * repository in and must not expose it.
+ */
+export abstract class AccountScopedRepository<T extends AccountOwned> {
+  protected constructor(private readonly repository: Repository<T>) {}
+
+  private scoped(accountId: string, where: FindOptionsWhere<T> = {}): FindOptionsWhere<T> {
+    return { ...where, accountId } as FindOptionsWhere<T>;
+  }
+
+  find(accountId: string, where?: FindOptionsWhere<T>, order?: FindOptionsOrder<T>): Promise<T[]> {
+    return this.repository.find({ where: this.scoped(accountId, where), order });
+  }
+
+  findOne(accountId: string, where: FindOptionsWhere<T>): Promise<T | null> {
+    return this.repository.findOne({ where: this.scoped(accountId, where) });
+  }
+
+  findById(accountId: string, id: string): Promise<T | null> {
+    if (!isUuid(id)) return Promise.resolve(null);
+    return this.findOne(accountId, { id } as FindOptionsWhere<T>);
+  }
+
+  /** `:id_or_name` rule of the API: a UUID is an id, anything else a name. */
+  findByIdOrName(accountId: string, idOrName: string): Promise<T | null> {
+    const where = isUuid(idOrName) ? { id: idOrName } : { name: idOrName };
+    return this.findOne(accountId, where as unknown as FindOptionsWhere<T>);
+  }
+
+  count(accountId: string, where?: FindOptionsWhere<T>): Promise<number> {
+    return this.repository.count({ where: this.scoped(accountId, where) });
+  }
+
+  /** Inserts or updates; the account id is forced onto the entity. */
+  save(accountId: string, entity: DeepPartial<T>): Promise<T> {
+    return this.repository.save({ ...entity, accountId } as DeepPartial<T>);
+  }
+
+  async delete(accountId: string, where: FindOptionsWhere<T>): Promise<number> {
+    const result = await this.repository.delete(this.scoped(accountId, where));
+    return result.affected ?? 0;
+  }
+}
