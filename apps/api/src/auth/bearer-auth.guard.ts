@@ -1,24 +1,50 @@
-import { type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import type { Request, Response } from 'express';
+import { Passport } from 'passport';
+import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { hashApiToken } from '#core/crypto/tokens.js';
+import { ApiTokensRepository } from '#core/repositories/api-tokens.repository.js';
+import type { AuthenticatedAccount } from './authenticated-account.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
-/** Global guard: every route needs a valid bearer token unless marked @Public(). */
+/**
+ * Global guard: every route needs a valid bearer token unless marked @Public(). Uses its own Passport
+ * instance, not the global one, so two applications in one process (tests, restarts) never use each
+ * other's strategy. The token is looked up on every request (no cache): a deleted token stops at once.
+ */
 @Injectable()
-export class BearerAuthGuard extends AuthGuard('bearer') {
-  constructor(private readonly reflector: Reflector) {
-    super();
+export class BearerAuthGuard implements CanActivate {
+  private readonly passport = new Passport();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: ApiTokensRepository,
+  ) {
+    this.passport.use(
+      new BearerStrategy((token, done) => {
+        this.authenticate(token).then((account) => done(null, account), done);
+      }),
+    );
   }
 
-  override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request & { user?: AuthenticatedAccount }>();
+    const account = await new Promise<AuthenticatedAccount | false>((resolve, reject) => {
+      const authenticate = this.passport.authenticate('bearer', { session: false }, (error: unknown, user: AuthenticatedAccount | false) =>
+        error ? reject(error) : resolve(user),
+      );
+      authenticate(request, http.getResponse<Response>(), reject);
+    });
+    if (!account) throw new UnauthorizedException('Missing or invalid API token: send Authorization: Bearer <token>');
+    request.user = account;
+    return true;
   }
 
-  override handleRequest<T>(err: unknown, user: T | false): T {
-    if (err || !user) {
-      throw new UnauthorizedException('Missing or invalid API token: send Authorization: Bearer <token>');
-    }
-    return user;
+  private async authenticate(token: string): Promise<AuthenticatedAccount | false> {
+    const found = await this.tokens.findByHash(hashApiToken(token));
+    return found ? { accountId: found.accountId, tokenId: found.id } : false;
   }
 }

@@ -42,8 +42,12 @@ export function sourceClientConfig(params: SourceConnectionParams, extra: pg.Cli
 }
 
 /** Opens a short-lived connection to the user's database, runs fn, always closes it. */
-export async function withSourceClient<T>(params: SourceConnectionParams, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(sourceClientConfig(params));
+export async function withSourceClient<T>(
+  params: SourceConnectionParams,
+  fn: (client: pg.Client) => Promise<T>,
+  extra: pg.ClientConfig = {},
+): Promise<T> {
+  const client = new pg.Client(sourceClientConfig(params, extra));
   client.on('error', () => undefined); // a dropped connection surfaces as the failing query's error
   await client.connect();
   try {
