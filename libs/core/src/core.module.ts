@@ -6,6 +6,7 @@ import type { SluiceConfig } from './config/config.js';
 import { Vault } from './crypto/vault.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { ENTITIES } from './entities/index.js';
+import { Notifier } from './queues/notifier.js';
 import { QueueNames } from './queues/queue-names.js';
 import { InternalRedis } from './redis/internal-redis.js';
 import { REPOSITORIES } from './repositories/index.js';
@@ -27,9 +28,10 @@ export class CoreModule {
         { provide: SLUICE_CONFIG, useValue: config },
         { provide: Vault, useValue: new Vault(config.vaultKey) },
         InternalRedis,
+        Notifier,
         ...REPOSITORIES,
       ],
-      exports: [SLUICE_CONFIG, Vault, BullModule, InternalRedis, ...REPOSITORIES],
+      exports: [SLUICE_CONFIG, Vault, BullModule, InternalRedis, Notifier, ...REPOSITORIES],
     };
   }
 }

@@ -3,6 +3,7 @@ import { Vault } from '#core/crypto/vault.js';
 import { isUniqueViolation } from '#core/database/pg-errors.js';
 import type { PostgresDatabase } from '#core/entities/postgres-database.entity.js';
 import type { ReplicationSlot } from '#core/entities/replication-slot.entity.js';
+import { Notifier } from '#core/queues/notifier.js';
 import { NotFoundError, ValidationError } from '#core/errors/api-errors.js';
 import {
   type DatabaseWithSlot,
@@ -53,6 +54,7 @@ export class DatabasesService {
     private readonly databases: PostgresDatabasesRepository,
     private readonly slots: ReplicationSlotsRepository,
     private readonly sinks: SinksRepository,
+    private readonly notifier: Notifier,
   ) {}
 
   async list(accountId: string): Promise<DatabaseWithSlot[]> {
@@ -81,7 +83,7 @@ export class DatabasesService {
     const [slotInput] = body.replication_slots;
     const target = { publicationName: slotInput.publication_name, slotName: slotInput.slot_name };
     const prepared = await this.prepare(params, target, body, usesUrl(body));
-    return this.saveOrUndo(
+    const saved = await this.saveOrUndo(
       accountId,
       params,
       target,
@@ -94,6 +96,8 @@ export class DatabasesService {
       },
       { ...target, status: slotInput.status ?? 'active' },
     );
+    await this.notifier.changed({ accountId, databaseId: saved.database.id });
+    return saved;
   }
 
   /** Re-tests the source only when what replication depends on changes. */
@@ -118,7 +122,7 @@ export class DatabasesService {
       ? await this.prepare(params, target, body, usesUrl(body))
       : { tables: database.tables, created: NOTHING_CREATED };
     const passwordEncrypted = params.password === currentParams.password ? database.passwordEncrypted : undefined;
-    return this.saveOrUndo(
+    const saved = await this.saveOrUndo(
       accountId,
       params,
       target,
@@ -132,6 +136,8 @@ export class DatabasesService {
       },
       { id: slot.id, ...target, status: slotInput?.status ?? slot.status },
     );
+    await this.notifier.changed({ accountId, databaseId: database.id });
+    return saved;
   }
 
   /** Refused while a sink uses the database; the source's slot and publication are left as they are. */
@@ -144,6 +150,7 @@ export class DatabasesService {
       if (isForeignKeyViolation(error)) await this.assertUnused(accountId, database);
       throw error;
     }
+    await this.notifier.changed({ accountId, databaseId: database.id });
     return database.id;
   }
 

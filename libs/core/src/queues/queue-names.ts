@@ -5,6 +5,17 @@
 export const QueueNames = {
   /** Reconcile readers with the metadata (databases created, disabled, deleted), periodic upkeep. */
   maintenance: 'maintenance',
+  /** One long-lived job per active replication slot; the job's lock is the reader's lease. */
+  replication: 'replication',
 } as const;
 
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
+
+/** Job id of a slot's reader: one job per slot, so adding it again while it runs is a no-op. */
+export const replicationJobId = (slotId: string): string => `slot-${slotId}`;
+
+export interface ReplicationJobData {
+  slotId: string;
+  accountId: string;
+  databaseId: string;
+}

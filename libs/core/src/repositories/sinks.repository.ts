@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { Not, type Repository } from 'typeorm';
 import { Sink } from '../entities/sink.entity.js';
 import { AccountScopedRepository } from '../tenancy/account-scoped.repository.js';
 
@@ -8,5 +8,11 @@ import { AccountScopedRepository } from '../tenancy/account-scoped.repository.js
 export class SinksRepository extends AccountScopedRepository<Sink> {
   constructor(@InjectRepository(Sink) repository: Repository<Sink>) {
     super(repository);
+  }
+
+  /** Whether another sink of the account has this name (`exceptId`: the sink being renamed). */
+  async isNameTaken(accountId: string, name: string, exceptId?: string): Promise<boolean> {
+    const where = exceptId === undefined ? { name } : { name, id: Not(exceptId) };
+    return (await this.count(accountId, where)) > 0;
   }
 }

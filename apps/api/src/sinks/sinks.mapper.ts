@@ -1,0 +1,42 @@
+import type { Vault } from '#core/crypto/vault.js';
+import type { Sink } from '#core/entities/sink.entity.js';
+import type { SinkDto } from './dto/sink.dto.js';
+import { UNRESTRICTED_SOURCE } from './sink-defaults.js';
+import { asSinkDestination, destinationView } from './sink-destination.js';
+import { sinkHealth } from './sink-health.js';
+
+/** A sink with the name of its database, which the response carries. */
+export interface SinkRecord {
+  sink: Sink;
+  databaseName: string;
+}
+
+export function toSinkDto({ sink, databaseName }: SinkRecord, vault: Vault): SinkDto {
+  return {
+    id: sink.id,
+    name: sink.name,
+    database: databaseName,
+    database_id: sink.postgresDatabaseId,
+    destination: destinationView(asSinkDestination(sink.destination), vault),
+    status: sink.status,
+    source: { ...UNRESTRICTED_SOURCE, ...sink.source },
+    tables: sink.tables,
+    actions: sink.actions,
+    message_grouping: sink.messageGrouping,
+    batch_size: sink.batchSize,
+    max_ack_pending: sink.maxAckPending,
+    max_retry_count: sink.maxRetryCount,
+    ack_wait_ms: sink.ackWaitMs,
+    max_waiting: sink.maxWaiting,
+    annotations: sink.annotations,
+    initial_backfill: sink.initialBackfill,
+    filter: sink.filter,
+    transform: sink.transform,
+    routing: sink.routing,
+    start_lsn: Number(sink.startLsn),
+    inserted_at: sink.insertedAt.toISOString(),
+    updated_at: sink.updatedAt.toISOString(),
+    health: sinkHealth(sink),
+    active_backfills: [],
+  };
+}

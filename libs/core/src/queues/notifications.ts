@@ -1,0 +1,22 @@
+/**
+ * Redis pub/sub between the API and the workers. Best effort by design: a lost notification only
+ * delays what the periodic reconcile and the WAL markers do anyway.
+ */
+export const changesChannel = (prefix: string): string => `${prefix}:changes`;
+export const sinkCommandsChannel = (prefix: string): string => `${prefix}:sink-commands`;
+
+/** A database or sink of this database was created, updated or deleted. */
+export interface ChangeNotification {
+  accountId: string;
+  databaseId: string;
+}
+
+/** The messages API asks the reader holding the sink to act on failing messages. */
+export interface SinkCommand {
+  accountId: string;
+  databaseId: string;
+  sinkId: string;
+  op: 'redeliver' | 'discard';
+  /** Idempotency keys; null: all failing messages of the sink. */
+  keys: string[] | null;
+}
