@@ -1,0 +1,38 @@
+import type { Message } from './message.js';
+
+export type RedisStringKeyFormat = 'sequin' | 'qualified';
+export type RedisStringValueMode = 'message' | 'record';
+
+/**
+ * `sequin:<table>:<pk1>-<pk2>` (Sequin's format) or `sequin:<schema>.<table>:<pk1>:<pk2>` (qualified);
+ * null when the table has no primary key.
+ */
+export function redisStringKey(message: Message, format: RedisStringKeyFormat): string | null {
+  const { table_schema: schema, table_name: table, record_pks: pks } = message.metadata;
+  if (pks.length === 0) return null;
+  return format === 'qualified' ? `sequin:${schema}.${table}:${pks.join(':')}` : `sequin:${table}:${pks.join('-')}`;
+}
+
+export function redisStringValue(message: Message, mode: RedisStringValueMode): string {
+  return JSON.stringify(mode === 'record' ? message.record : message);
+}
+
+export type RedisStringOperation =
+  | { command: 'set'; key: string; value: string }
+  | { command: 'del'; key: string }
+  /** Truncate (Redis String sinks delete nothing) or a table without a primary key (no key to write). */
+  | { command: 'none' };
+
+export interface RedisStringDestination {
+  keyFormat: RedisStringKeyFormat;
+  value: RedisStringValueMode;
+}
+
+/** The command for a message without a transform: SET for insert/update/read, DEL for delete. */
+export function redisStringOperation(message: Message, destination: RedisStringDestination): RedisStringOperation {
+  if (message.action === 'truncate') return { command: 'none' };
+  const key = redisStringKey(message, destination.keyFormat);
+  if (key === null) return { command: 'none' };
+  if (message.action === 'delete') return { command: 'del', key };
+  return { command: 'set', key, value: redisStringValue(message, destination.value) };
+}
