@@ -14,6 +14,11 @@ export interface SluiceConfig {
   migrate: boolean;
   /** Prefix for every BullMQ queue and Redis key Sluice owns; lets tests share one Redis. */
   redisPrefix: string;
+  /**
+   * How long a replication reader's lease (its BullMQ job lock) lasts without renewal: after a worker
+   * dies, another takes its slots over within about this time.
+   */
+  leaseMs: number;
 }
 
 /** Bad configuration stops the process at start with one line naming the variable. */
@@ -58,6 +63,15 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new ConfigError(name, `must be true or false, got "${value}"`);
 }
 
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(name, `must be an integer ≥ ${min}, got "${text}"`);
+  return value;
+}
+
 export function parseVaultKey(value: string, variable = 'SLUICE_VAULT_KEY'): Buffer {
   const key = Buffer.from(value, 'base64');
   if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, '')) {
@@ -73,7 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError('PORT', `must be an integer from 0 to 65535, got "${portText}"`);
   }
-  const roles = (env.SLUICE_ROLES ?? 'api,worker').split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = (env.SLUICE_ROLES ?? 'api,worker')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const unknownRole = roles.find((r) => !ROLES.includes(r as Role));
   if (unknownRole !== undefined || roles.length === 0) {
     throw new ConfigError('SLUICE_ROLES', `must be a comma-separated list of ${ROLES.join(', ')}`);
@@ -102,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     logLevel,
     migrate: bool(env, 'SLUICE_MIGRATE', true),
     redisPrefix: env.SLUICE_REDIS_PREFIX || 'sluice',
+    leaseMs: integer(env, 'SLUICE_LEASE_MS', 30_000, 2_000),
   };
 }

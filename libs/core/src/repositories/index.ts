@@ -1,13 +1,22 @@
 import { AccountsRepository } from './accounts.repository.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
+import { ParkedMessagesRepository } from './parked-messages.repository.js';
 import { PostgresDatabasesRepository } from './postgres-databases.repository.js';
 import { ReplicationSlotsRepository } from './replication-slots.repository.js';
 import { SinksRepository } from './sinks.repository.js';
 
-export { AccountsRepository, ApiTokensRepository, PostgresDatabasesRepository, ReplicationSlotsRepository, SinksRepository };
+export {
+  AccountsRepository,
+  ApiTokensRepository,
+  ParkedMessagesRepository,
+  PostgresDatabasesRepository,
+  ReplicationSlotsRepository,
+  SinksRepository,
+};
 export const REPOSITORIES = [
   AccountsRepository,
   ApiTokensRepository,
+  ParkedMessagesRepository,
   PostgresDatabasesRepository,
   ReplicationSlotsRepository,
   SinksRepository,

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { ReconcileProcessor } from './reconcile.processor.js';
+import { ReconcileTrigger } from './reconcile.trigger.js';
+
+@Module({ providers: [ReconcileProcessor, ReconcileTrigger], exports: [ReconcileTrigger] })
+export class MaintenanceModule {}

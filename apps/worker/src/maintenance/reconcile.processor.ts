@@ -1,0 +1,48 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, type OnModuleInit } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import { QueueNames, type ReplicationJobData, replicationJobId } from '#core/queues/queue-names.js';
+import { ReplicationSlotsRepository } from '#core/repositories/replication-slots.repository.js';
+import { RECONCILE_JOB, ReconcileTrigger } from './reconcile.trigger.js';
+
+const RECONCILE_EVERY_MS = 5_000;
+
+/**
+ * Makes sure every active slot has its reader job. Adding a job whose id exists is a no-op, so this is
+ * safe to run from every worker; readers of disabled or deleted slots end by themselves.
+ */
+@Processor(QueueNames.maintenance)
+export class ReconcileProcessor extends WorkerHost implements OnModuleInit {
+  private readonly logger = new Logger(ReconcileProcessor.name);
+
+  constructor(
+    private readonly slots: ReplicationSlotsRepository,
+    @InjectQueue(QueueNames.maintenance) private readonly maintenance: Queue,
+    @InjectQueue(QueueNames.replication) private readonly replication: Queue<ReplicationJobData>,
+    private readonly trigger: ReconcileTrigger,
+  ) {
+    super();
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.maintenance.upsertJobScheduler(
+      RECONCILE_JOB,
+      { every: RECONCILE_EVERY_MS },
+      { name: RECONCILE_JOB, opts: { removeOnComplete: true, removeOnFail: true } },
+    );
+    await this.trigger.now();
+  }
+
+  async process(job: Job): Promise<void> {
+    if (job.name !== RECONCILE_JOB) return;
+    const slots = await this.slots.listActiveForScheduling();
+    for (const slot of slots) {
+      await this.replication.add(
+        'read',
+        { slotId: slot.id, accountId: slot.accountId, databaseId: slot.postgresDatabaseId },
+        { jobId: replicationJobId(slot.id), removeOnComplete: true, removeOnFail: true },
+      );
+    }
+    this.logger.debug(`Reconciled ${slots.length} active slots`);
+  }
+}

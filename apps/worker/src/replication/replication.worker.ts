@@ -1,0 +1,53 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type Job, Worker } from 'bullmq';
+import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
+import type { SluiceConfig } from '#core/config/config.js';
+import { QueueNames, type ReplicationJobData } from '#core/queues/queue-names.js';
+import { SlotReadersService } from './slot-readers.service.js';
+
+/** Readers per worker process: each is mostly waiting on sockets, so many fit one process. */
+const MAX_READERS_PER_PROCESS = 64;
+
+/**
+ * The replication queue's worker, created directly rather than through @Processor: a reader job runs
+ * until its slot is no longer wanted, so it needs BullMQ's abort signal (on shutdown and when the
+ * lease — the job lock — is lost to another worker), which Nest's WorkerHost does not pass on.
+ */
+@Injectable()
+export class ReplicationWorker implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ReplicationWorker.name);
+  private worker?: Worker<ReplicationJobData>;
+
+  constructor(
+    @Inject(SLUICE_CONFIG) private readonly config: SluiceConfig,
+    private readonly readers: SlotReadersService,
+  ) {}
+
+  onModuleInit(): void {
+    this.worker = new Worker<ReplicationJobData>(
+      QueueNames.replication,
+      (job: Job<ReplicationJobData>, _token?: string, signal?: AbortSignal) =>
+        this.readers.run(job.data, signal ?? new AbortController().signal),
+      {
+        connection: { url: this.config.redisUrl },
+        prefix: this.config.redisPrefix,
+        concurrency: MAX_READERS_PER_PROCESS,
+        lockDuration: this.config.leaseMs,
+        stalledInterval: this.config.leaseMs,
+        // A stalled reader job is a dead worker's lease: hand it over as often as that happens.
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+      },
+    );
+    this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const id of jobIds) this.worker?.cancelJob(id, 'lease lost');
+    });
+    this.worker.on('error', (error) => this.logger.warn(`Replication worker: ${error.message}`));
+    this.worker.on('failed', (job, error) => this.logger.warn(`Reader ${job?.id} failed: ${error.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.worker) return;
+    this.worker.cancelAllJobs('shutting down');
+    await this.worker.close();
+  }
+}

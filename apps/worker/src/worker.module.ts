@@ -1,0 +1,20 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { SluiceConfig } from '#core/config/config.js';
+import { CoreModule } from '#core/core.module.js';
+import { sluiceLoggerModule } from '#core/logging/logger.module.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { ReplicationModule } from './replication/replication.module.js';
+
+/**
+ * The worker role: replication readers (one BullMQ job per active slot, delivering to push sinks) and
+ * the maintenance queue that reconciles readers with the metadata.
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: SluiceConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [CoreModule.forRoot(config), sluiceLoggerModule(config), ReplicationModule, MaintenanceModule],
+    };
+  }
+}

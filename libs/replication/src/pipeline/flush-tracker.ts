@@ -1,0 +1,77 @@
+/** One source transaction's share of the outstanding work. */
+export interface TrackedTransaction {
+  readonly commitLsn: bigint;
+  /** LSN just past the commit record (known at commit): what the slot may be confirmed to once settled. */
+  endLsn: bigint;
+  outstanding: number;
+  closed: boolean;
+}
+
+/**
+ * Computes the flush LSN the reader may report to Postgres: the end of the newest transaction that,
+ * together with every earlier one, has each of its messages delivered or durably stored. Transactions
+ * are opened in commit order (the order pgoutput sends them) and settled in any order.
+ */
+export class FlushTracker {
+  private readonly queue: TrackedTransaction[] = [];
+  private head = 0;
+  private flushed: bigint;
+
+  constructor(startLsn: bigint) {
+    this.flushed = startLsn;
+  }
+
+  get flushLsn(): bigint {
+    return this.flushed;
+  }
+
+  /** Transactions read but not yet fully settled. */
+  get pendingTransactions(): number {
+    return this.queue.length - this.head;
+  }
+
+  open(commitLsn: bigint): TrackedTransaction {
+    const transaction: TrackedTransaction = { commitLsn, endLsn: commitLsn, outstanding: 0, closed: false };
+    this.queue.push(transaction);
+    return transaction;
+  }
+
+  /** Every message of the transaction has been routed; until then it cannot count as settled. */
+  close(transaction: TrackedTransaction, endLsn: bigint): void {
+    transaction.endLsn = endLsn;
+    transaction.closed = true;
+    this.advance();
+  }
+
+  add(transaction: TrackedTransaction, messages = 1): void {
+    transaction.outstanding += messages;
+  }
+
+  settle(transaction: TrackedTransaction, messages = 1): void {
+    transaction.outstanding -= messages;
+    if (transaction.outstanding < 0)
+      throw new Error(`Settled more messages than were added at ${transaction.commitLsn}`);
+    if (transaction.outstanding === 0) this.advance();
+  }
+
+  /**
+   * The server reported its WAL end while nothing was in flight: everything before it is either
+   * settled or out of scope, so the slot may move there (keeps an idle slot from pinning WAL).
+   */
+  idleAt(walEnd: bigint): void {
+    if (this.pendingTransactions === 0 && walEnd > this.flushed) this.flushed = walEnd;
+  }
+
+  private advance(): void {
+    while (this.head < this.queue.length) {
+      const transaction = this.queue[this.head]!;
+      if (!transaction.closed || transaction.outstanding > 0) break;
+      if (transaction.endLsn > this.flushed) this.flushed = transaction.endLsn;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import { waitFor } from '#testing/databases.js';
+import type { DeliveryOutcome } from '#sinks/redis/redis-connection.js';
+import type { Message } from '../messages/message.js';
+import { FlushTracker } from './flush-tracker.js';
+import { type OrderingMode, type PipelineHooks, type PipelineMessage, SinkPipeline } from './sink-pipeline.js';
+
+interface Payload {
+  key: string;
+  value: number;
+}
+
+/** A fake destination: records what it received and fails what `failing` says. */
+function harness(
+  mode: OrderingMode,
+  options: { batchSize?: number; maxAckPending?: number; maxRetryCount?: number | null } = {},
+) {
+  const received: Payload[] = [];
+  const batches: number[] = [];
+  const dead: string[] = [];
+  const failures: string[] = [];
+  let failing: (p: Payload) => boolean = () => false;
+  const tracker = new FlushTracker(0n);
+  const hooks: PipelineHooks<Payload> = {
+    async deliver(payloads): Promise<DeliveryOutcome[]> {
+      batches.push(payloads.length);
+      await new Promise((r) => setImmediate(r));
+      // Like Redis: a total-order batch is one MULTI/EXEC, so nothing after a refused entry gets in.
+      let refused = false;
+      return payloads.map((p) => {
+        if (failing(p) || (mode === 'total' && refused)) {
+          refused = true;
+          return { ok: false, error: `refused ${p.key}` };
+        }
+        received.push(p);
+        return { ok: true };
+      });
+    },
+    delivered: () => undefined,
+    failed: async (m) => void failures.push(m.idempotencyKey),
+    deadLettered: async (m) => void dead.push(m.idempotencyKey),
+    retryDelayMs: () => 30,
+    onError: (e) => {
+      throw e;
+    },
+  };
+  const pipeline = new SinkPipeline<Payload>(
+    mode,
+    {
+      batchSize: options.batchSize ?? 10,
+      maxAckPending: options.maxAckPending ?? 1000,
+      maxRetryCount: options.maxRetryCount ?? null,
+      paused: false,
+    },
+    tracker,
+    hooks,
+  );
+  let seq = 0;
+  const push = (key: string, value: number, group: string | null = key): PipelineMessage<Payload> => {
+    seq++;
+    const transaction = tracker.open(BigInt(seq * 10));
+    const message: PipelineMessage<Payload> = {
+      seq,
+      groupId: group,
+      transaction,
+      idempotencyKey: `k${seq}`,
+      commitLsn: BigInt(seq * 10),
+      payload: { key, value },
+      message: { record: { key, value }, changes: null, action: 'insert', metadata: {} as Message['metadata'] },
+      deliverCount: 0,
+      lastError: null,
+      notVisibleUntil: 0,
+    };
+    pipeline.push(message);
+    tracker.close(transaction, BigInt(seq * 10 + 1));
+    return message;
+  };
+  return {
+    pipeline,
+    tracker,
+    received,
+    batches,
+    dead,
+    failures,
+    push,
+    setFailing: (f: (p: Payload) => boolean) => (failing = f),
+  };
+}
+
+describe('SinkPipeline', () => {
+  it('delivers everything in batches and moves the flush LSN to the end', async () => {
+    const h = harness('total', { batchSize: 4 });
+    for (let i = 0; i < 10; i++) h.push('a', i, null);
+    await waitFor(async () => h.received.length === 10);
+    expect(h.received.map((p) => p.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Math.max(...h.batches)).toBeLessThanOrEqual(4);
+    await waitFor(async () => h.tracker.flushLsn === 101n);
+    expect(h.pipeline.outstanding).toBe(0);
+  });
+
+  it('total order: a failing message blocks everything after it until it succeeds', async () => {
+    const h = harness('total');
+    let attempts = 0;
+    h.setFailing((p) => p.value === 1 && ++attempts < 3);
+    for (let i = 0; i < 5; i++) h.push(`k${i}`, i);
+    await waitFor(async () => h.received.length === 5);
+    expect(h.received.map((p) => p.value)).toEqual([0, 1, 2, 3, 4]);
+    expect(h.failures.slice(0, 4)).toEqual(['k2', 'k3', 'k4', 'k5']);
+  });
+
+  it('per-group: a failing group blocks only itself and keeps its own order', async () => {
+    const h = harness('per-group');
+    let blocked = true;
+    h.setFailing((p) => p.key === 'poison' && blocked);
+    h.push('poison', 1);
+    h.push('poison', 2);
+    for (let i = 0; i < 20; i++) h.push(`row${i % 5}`, i);
+    await waitFor(async () => h.received.length === 20);
+    expect(h.received.every((p) => p.key !== 'poison')).toBe(true);
+    for (let r = 0; r < 5; r++) {
+      const values = h.received.filter((p) => p.key === `row${r}`).map((p) => p.value);
+      expect(values).toEqual([...values].sort((a, b) => a - b));
+    }
+    expect(h.tracker.flushLsn).toBe(0n); // the poisoned message holds the slot back
+    blocked = false;
+    await waitFor(async () => h.received.length === 22);
+    expect(h.received.filter((p) => p.key === 'poison').map((p) => p.value)).toEqual([1, 2]);
+    await waitFor(async () => h.tracker.flushLsn === 221n);
+  });
+
+  it('dead-letters after max_retry_count and lets the group continue', async () => {
+    const h = harness('per-group', { maxRetryCount: 3 });
+    h.setFailing((p) => p.value === 1);
+    h.push('a', 1);
+    h.push('a', 2);
+    await waitFor(async () => h.received.length === 1);
+    expect(h.dead).toEqual(['k1']);
+    expect(h.received).toEqual([{ key: 'a', value: 2 }]);
+    expect(h.failures).toHaveLength(2);
+    await waitFor(async () => h.tracker.flushLsn === 21n);
+  });
+
+  it('holds at most max_ack_pending messages and wakes the reader when below it', async () => {
+    const h = harness('total', { maxAckPending: 3 });
+    h.setFailing(() => true);
+    for (let i = 0; i < 3; i++) h.push('a', i);
+    expect(h.pipeline.isFull).toBe(true);
+    let woke = false;
+    void h.pipeline.whenNotFull().then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(woke).toBe(false);
+    h.setFailing(() => false);
+    await waitFor(async () => woke);
+  });
+
+  it('buffers while paused and delivers in order on resume', async () => {
+    const h = harness('total');
+    h.pipeline.update({ batchSize: 10, maxAckPending: 1000, maxRetryCount: null, paused: true });
+    for (let i = 0; i < 5; i++) h.push('a', i);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(h.received).toHaveLength(0);
+    h.pipeline.update({ batchSize: 10, maxAckPending: 1000, maxRetryCount: null, paused: false });
+    await waitFor(async () => h.received.length === 5);
+    expect(h.received.map((p) => p.value)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('redelivers a failing message at once on request, and discards on request', async () => {
+    const h = harness('per-group');
+    h.pipeline['hooks'].retryDelayMs = () => 60_000;
+    h.setFailing((p) => p.key === 'x');
+    h.push('x', 1);
+    h.push('y', 2);
+    await waitFor(async () => h.failures.length === 1 && h.received.length === 1);
+    h.setFailing(() => false);
+    h.pipeline.retryNow(new Set(['k1']));
+    await waitFor(async () => h.received.length === 2);
+
+    h.setFailing((p) => p.key === 'z');
+    h.push('z', 3);
+    await waitFor(async () => h.failures.length === 2);
+    expect(h.pipeline.discard(new Set(['k3']))).toHaveLength(1);
+    expect(h.pipeline.outstanding).toBe(0);
+    await waitFor(async () => h.tracker.flushLsn === 31n);
+  });
+});

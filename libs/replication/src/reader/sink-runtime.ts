@@ -1,0 +1,125 @@
+import type { SinkDelivery } from '#sinks/sink-delivery.js';
+import { retryDelayMs } from '#sinks/retry-backoff.js';
+import type { ChangeBody } from '../messages/change-body.js';
+import {
+  buildMessage,
+  buildTruncateMessage,
+  type ChangePosition,
+  type DatabaseIdentity,
+  type SinkMessageContext,
+  sinkMessageContext,
+  type TableName,
+} from '../messages/envelope.js';
+import { groupColumnsFor, groupId } from '../messages/group-id.js';
+import type { Message, MessageAction } from '../messages/message.js';
+import type { FlushTracker, TrackedTransaction } from '../pipeline/flush-tracker.js';
+import { SinkPipeline, type PipelineSettings } from '../pipeline/sink-pipeline.js';
+import { compileSinkScope, type SinkMatcher } from '../routing/sink-scope.js';
+import type { LoadedSink } from './loaded-sink.js';
+import type { MessageLedger } from './message-ledger.js';
+
+const settingsOf = (sink: LoadedSink): PipelineSettings => ({
+  batchSize: sink.batchSize,
+  maxAckPending: sink.maxAckPending,
+  maxRetryCount: sink.maxRetryCount,
+  paused: sink.status === 'paused',
+});
+
+/** One push sink inside a reader: which changes it takes, how they become messages, its pipeline. */
+export class SinkRuntime {
+  readonly pipeline: SinkPipeline<unknown>;
+  private matcher: SinkMatcher;
+  private context: SinkMessageContext;
+  private nextSeq = 0;
+
+  constructor(
+    private sink: LoadedSink,
+    private readonly database: DatabaseIdentity,
+    private readonly delivery: SinkDelivery<unknown>,
+    tracker: FlushTracker,
+    ledger: MessageLedger,
+    onError: (error: unknown) => void,
+  ) {
+    this.matcher = compileSinkScope(sink);
+    this.context = sinkMessageContext(sink, database);
+    this.pipeline = new SinkPipeline(delivery.ordering, settingsOf(sink), tracker, {
+      deliver: (payloads) => this.delivery.deliver(payloads),
+      delivered: (messages) => ledger.delivered(this.sink.id, messages),
+      failed: (message) => ledger.failed(this.sink.id, message),
+      deadLettered: (message) => ledger.deadLettered(this.sink.id, message),
+      retryDelayMs,
+      onError,
+    });
+  }
+
+  get id(): string {
+    return this.sink.id;
+  }
+
+  get version(): string {
+    return this.sink.version;
+  }
+
+  /** Identifies the destination the delivery was built for (changes need a new connection). */
+  get destinationKey(): string {
+    return JSON.stringify(this.sink.destination);
+  }
+
+  update(sink: LoadedSink): void {
+    this.sink = sink;
+    this.matcher = compileSinkScope(sink);
+    this.context = sinkMessageContext(sink, this.database);
+    this.pipeline.update(settingsOf(sink));
+  }
+
+  wants(schema: string, table: string, action: MessageAction, commitLsn: bigint): boolean {
+    return commitLsn >= this.sink.startLsn && this.matcher(schema, table, action);
+  }
+
+  /** Routes one row change; returns false when this sink writes nothing for it. */
+  pushRow(body: ChangeBody, position: ChangePosition, transaction: () => TrackedTransaction): boolean {
+    const message = buildMessage(body, position, this.context);
+    const { table } = body;
+    const group = groupId(table, body.row, {
+      messageGrouping: this.sink.messageGrouping,
+      groupColumnNames: groupColumnsFor(this.sink.tables, table.schema, table.name),
+    });
+    return this.push(message, group, position, transaction);
+  }
+
+  pushTruncate(table: TableName, position: ChangePosition, transaction: () => TrackedTransaction): boolean {
+    return this.push(buildTruncateMessage(table, position, this.context), null, position, transaction);
+  }
+
+  async close(): Promise<void> {
+    await this.pipeline.close();
+  }
+
+  async abandon(): Promise<void> {
+    await this.pipeline.abandon();
+    await this.delivery.close();
+  }
+
+  private push(
+    message: Message,
+    group: string | null,
+    position: ChangePosition,
+    transaction: () => TrackedTransaction,
+  ): boolean {
+    const payload = this.delivery.toPayload(message);
+    if (payload === null) return false;
+    this.pipeline.push({
+      seq: this.nextSeq++,
+      groupId: group,
+      transaction: transaction(),
+      idempotencyKey: position.idempotencyKey,
+      commitLsn: position.commitLsn,
+      payload,
+      message,
+      deliverCount: 0,
+      lastError: null,
+      notVisibleUntil: 0,
+    });
+    return true;
+  }
+}

@@ -1,0 +1,436 @@
+import pg from 'pg';
+import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
+import { bigIntToLsn, lsnToBigInt } from '#core/source/lsn.js';
+import { SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
+import type { SinkDelivery } from '#sinks/sink-delivery.js';
+import { buildChangeBody, type ChangeBody } from '../messages/change-body.js';
+import type { CompiledTable } from '../messages/table-shape.js';
+import { FlushTracker, type TrackedTransaction } from '../pipeline/flush-tracker.js';
+import type { PipelineMessage } from '../pipeline/sink-pipeline.js';
+import { RawTextPgoutputPlugin } from '../pgoutput/raw-text-pgoutput-plugin.js';
+import { REPLICATION_SESSION_OPTIONS } from '../pgoutput/session-options.js';
+import { type DecodedEvent, PgoutputTransactionDecoder } from '../pgoutput/transaction-decoder.js';
+import type { LoadedSink, ReaderSource } from './loaded-sink.js';
+import type { MessageLedger } from './message-ledger.js';
+import { SinkRuntime } from './sink-runtime.js';
+import { SourceCatalog } from './source-catalog.js';
+
+export interface SlotReaderOptions {
+  source: ReaderSource;
+  /** pg connection settings for the source (user, password, host, port, database, ssl). */
+  connection: pg.ClientConfig;
+  loadSinks(): Promise<LoadedSink[]>;
+  createDelivery(sink: LoadedSink): SinkDelivery<unknown> | null;
+  ledger: MessageLedger;
+  log: { info(message: string): void; warn(message: string): void; error(message: string, error?: unknown): void };
+  /** How often the flush LSN is reported to Postgres. */
+  statusIntervalMs?: number;
+  /** Events decoded but not yet routed before the socket is paused. */
+  inboxHighWater?: number;
+}
+
+type InboxEvent =
+  | { kind: 'data'; message: Pgoutput.Message }
+  | { kind: 'heartbeat'; walEnd: bigint; shouldRespond: boolean }
+  | { kind: 'reload' };
+
+const KEEPALIVE_MS = 10_000;
+const SINK_CREATED_WAIT_MS = 10_000;
+
+class ReaderStopped extends Error {}
+
+/**
+ * One replication session on one slot: reads pgoutput, routes each change to the push sinks in its
+ * scope, and reports to Postgres a flush LSN that never passes an undelivered change. Processing is
+ * strictly sequential in stream order (heartbeats included, so an idle acknowledgement can never skip
+ * a change still queued); whenever a step must wait (catalog lookup, sink reload, a sink at its
+ * in-flight bound) the socket is paused and the slot keeps the WAL.
+ */
+export class SlotReaderSession {
+  private readonly decoder = new PgoutputTransactionDecoder();
+  private readonly relations = new Map<number, CompiledTable>();
+  private readonly runtimes = new Map<string, SinkRuntime>();
+  private readonly inbox: InboxEvent[] = [];
+  private inboxHead = 0;
+  private blocked: Promise<void> | null = null;
+  private draining = false;
+  private transaction: TrackedTransaction | null = null;
+  private inTransaction = false;
+  private tracker!: FlushTracker;
+  private service!: LogicalReplicationService;
+  private catalog!: SourceCatalog;
+  private catalogClient!: pg.Client;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private lastReported = -1n;
+  private lastReportedAt = 0;
+  private failure!: (error: unknown) => void;
+  private readonly failed: Promise<never>;
+  private restartRequested = false;
+
+  constructor(private readonly options: SlotReaderOptions) {
+    this.failed = new Promise<never>((_, reject) => (this.failure = reject));
+    this.failed.catch(() => undefined);
+  }
+
+  /** Current flush LSN (for metrics and tests). */
+  get flushLsn(): bigint {
+    return this.tracker?.flushLsn ?? 0n;
+  }
+
+  /** Re-read the sinks (API changed one); applied in stream order. */
+  requestReload(): void {
+    this.enqueue({ kind: 'reload' });
+  }
+
+  /** Redeliver now / discard failing messages of one sink (the messages API). */
+  retryNow(sinkId: string, keys: Set<string> | undefined): void {
+    this.runtimes.get(sinkId)?.pipeline.retryNow(keys);
+  }
+
+  discard(sinkId: string, keys: Set<string>): number {
+    return this.runtimes.get(sinkId)?.pipeline.discard(keys).length ?? 0;
+  }
+
+  /** Undelivered messages of one sink, oldest first (the messages API's `pending`). */
+  pending(sinkId: string): PipelineMessage<unknown>[] {
+    const runtime = this.runtimes.get(sinkId);
+    return runtime ? [...runtime.pipeline.messages()] : [];
+  }
+
+  /** Runs until the replication connection ends, fails, or `signal` aborts. Always cleans up. */
+  async run(signal: AbortSignal): Promise<void> {
+    const onAbort = (): void => this.failure(new ReaderStopped('stopped'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.start();
+      await Promise.race([this.subscribe(), this.failed]);
+    } catch (error) {
+      if (!(error instanceof ReaderStopped)) throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await this.shutdown();
+    }
+  }
+
+  private async start(): Promise<void> {
+    const { source, connection } = this.options;
+    this.catalogClient = new pg.Client({ ...connection, options: REPLICATION_SESSION_OPTIONS });
+    this.catalogClient.on('error', (error) => this.failure(error));
+    await this.catalogClient.connect();
+    this.catalog = new SourceCatalog(this.catalogClient);
+    const { rows } = await this.catalogClient.query<{ confirmed_flush_lsn: string | null }>(
+      `SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()`,
+      [source.slotName],
+    );
+    if (rows.length === 0) throw new Error(`Replication slot "${source.slotName}" does not exist in this database`);
+    this.tracker = new FlushTracker(lsnToBigInt(rows[0]!.confirmed_flush_lsn ?? '0/0'));
+    await this.applySinks(await this.options.loadSinks());
+  }
+
+  private subscribe(): Promise<unknown> {
+    const { source, connection } = this.options;
+    this.service = new LogicalReplicationService(
+      { ...connection, options: REPLICATION_SESSION_OPTIONS },
+      // Never let the library acknowledge: only the flush tracker may move the slot.
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
+    );
+    this.service.on('data', (_lsn: string, message: Pgoutput.Message) => this.enqueue({ kind: 'data', message }));
+    this.service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) =>
+      this.enqueue({ kind: 'heartbeat', walEnd: lsnToBigInt(lsn), shouldRespond }),
+    );
+    this.service.on('error', (error: Error) => this.failure(error));
+    this.service.on('start', () => {
+      this.options.log.info(`Reading slot ${source.slotName} from ${bigIntToLsn(this.tracker.flushLsn)}`);
+      this.statusTimer = setInterval(() => this.reportStatus(false), this.options.statusIntervalMs ?? 1000);
+    });
+    const plugin = new RawTextPgoutputPlugin({
+      protoVersion: 1,
+      publicationNames: [source.publicationName],
+      messages: true,
+    });
+    return this.service.subscribe(plugin, source.slotName, bigIntToLsn(this.tracker.flushLsn)).then(() => {
+      throw new Error('Replication connection closed by the server');
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.reportStatus(true);
+    await this.service?.destroy().catch(() => undefined);
+    await Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
+    await this.catalogClient?.end().catch(() => undefined);
+  }
+
+  /** Sends the flush LSN when it moved, and at least every few seconds (the server's keepalive). */
+  private reportStatus(force: boolean): void {
+    if (!this.service || this.service.isStop()) return;
+    const flush = this.tracker.flushLsn;
+    if (!force && flush === this.lastReported && Date.now() - this.lastReportedAt < KEEPALIVE_MS) return;
+    this.lastReported = flush;
+    this.lastReportedAt = Date.now();
+    // The library reports lsn + 1 as written/flushed/applied; hand it one less to report `flush` exactly.
+    void this.service.acknowledge(bigIntToLsn(flush > 0n ? flush - 1n : 0n)).catch((error) => this.failure(error));
+  }
+
+  private enqueue(event: InboxEvent): void {
+    this.inbox.push(event);
+    if (this.inbox.length - this.inboxHead > (this.options.inboxHighWater ?? 20_000)) this.pauseSocket();
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.draining || this.blocked) return;
+    this.draining = true;
+    try {
+      while (this.inboxHead < this.inbox.length && !this.blocked) {
+        const event = this.inbox[this.inboxHead]!;
+        this.inbox[this.inboxHead++] = undefined as unknown as InboxEvent;
+        const wait = this.handle(event);
+        if (wait) this.block(wait);
+      }
+      if (this.inboxHead === this.inbox.length) {
+        this.inbox.length = 0;
+        this.inboxHead = 0;
+      }
+    } catch (error) {
+      this.failure(error);
+    } finally {
+      this.draining = false;
+    }
+    if (!this.blocked && this.inbox.length === 0) this.resumeSocket();
+  }
+
+  private block(wait: Promise<unknown>): void {
+    this.pauseSocket();
+    this.blocked = wait.then(
+      () => {
+        this.blocked = null;
+        this.drain();
+      },
+      (error) => this.failure(error),
+    );
+  }
+
+  // The library offers no pause/resume of its own in this mode; the pg connection's socket does.
+  private socket(): { pause(): void; resume(): void } | undefined {
+    return (this.service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })?._connection
+      ?.stream;
+  }
+
+  private pauseSocket(): void {
+    this.socket()?.pause();
+  }
+
+  private resumeSocket(): void {
+    this.socket()?.resume();
+  }
+
+  /** Handles one event synchronously; returns a promise when processing must wait for it. */
+  private handle(event: InboxEvent): Promise<unknown> | undefined {
+    switch (event.kind) {
+      case 'heartbeat':
+        if (!this.inTransaction) this.tracker.idleAt(event.walEnd);
+        if (event.shouldRespond) this.reportStatus(true);
+        return undefined;
+      case 'reload':
+        return this.reloadSinks();
+      case 'data':
+        return this.handleMessage(event.message);
+    }
+  }
+
+  private handleMessage(message: Pgoutput.Message): Promise<unknown> | undefined {
+    if (message.tag === 'begin') this.inTransaction = true;
+    let wait: Promise<unknown> | undefined;
+    for (const event of this.decoder.decode(message)) {
+      wait = this.handleDecoded(event) ?? wait;
+    }
+    return wait ?? this.backPressure();
+  }
+
+  private handleDecoded(event: DecodedEvent): Promise<unknown> | undefined {
+    switch (event.kind) {
+      case 'relation':
+        return this.catalog
+          .compile(event.relation)
+          .then((table) => void this.relations.set(event.relation.relationOid, table));
+      case 'row':
+        this.routeRow(event.relation, event);
+        return undefined;
+      case 'truncate':
+        this.routeTruncate(event.relation, event.position);
+        return undefined;
+      case 'message':
+        if (event.prefix === SINK_CREATED_PREFIX) return this.awaitNewSink(Buffer.from(event.content).toString('utf8'));
+        return undefined;
+      case 'annotation_warning':
+        this.options.log.warn(
+          `Invalid transaction annotations (${event.prefix}) at ${event.transaction.commitLsn}: ignored`,
+        );
+        return undefined;
+      case 'commit':
+        this.tracker.close(this.transaction ?? this.tracker.open(event.commitLsn), event.commitEndLsn);
+        this.transaction = null;
+        this.inTransaction = false;
+        return undefined;
+    }
+  }
+
+  private currentTransaction = (): TrackedTransaction => {
+    if (!this.transaction) throw new Error('Change outside a transaction');
+    return this.transaction;
+  };
+
+  private openTransaction(commitLsn: bigint): () => TrackedTransaction {
+    this.transaction ??= this.tracker.open(commitLsn);
+    return this.currentTransaction;
+  }
+
+  private routeRow(relation: Pgoutput.MessageRelation, event: Extract<DecodedEvent, { kind: 'row' }>): void {
+    const table = this.relations.get(relation.relationOid);
+    if (!table) throw new Error(`Change for unknown relation ${relation.schema}.${relation.name}`);
+    const { action } = event.change;
+    let body: ChangeBody | null = null;
+    for (const runtime of this.runtimes.values()) {
+      if (!runtime.wants(table.schema, table.name, action, event.position.commitLsn)) continue;
+      body ??= buildChangeBody(table, event.change);
+      runtime.pushRow(body, event.position, this.openTransaction(event.position.commitLsn));
+    }
+  }
+
+  private routeTruncate(
+    relation: Pgoutput.MessageRelation,
+    position: Extract<DecodedEvent, { kind: 'truncate' }>['position'],
+  ): void {
+    const table = this.relations.get(relation.relationOid) ?? { schema: relation.schema, name: relation.name };
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.wants(table.schema, table.name, 'truncate', position.commitLsn)) {
+        runtime.pushTruncate(table, position, this.openTransaction(position.commitLsn));
+      }
+    }
+  }
+
+  private backPressure(): Promise<unknown> | undefined {
+    let waits: Promise<void>[] | null = null;
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.pipeline.isFull) (waits ??= []).push(runtime.pipeline.whenNotFull());
+    }
+    return waits ? Promise.all(waits) : undefined;
+  }
+
+  /** The API wrote this marker just before saving the sink: wait until the row is visible, then route to it. */
+  private async awaitNewSink(sinkId: string): Promise<void> {
+    const deadline = Date.now() + SINK_CREATED_WAIT_MS;
+    for (;;) {
+      const sinks = await this.options.loadSinks();
+      if (sinks.some((sink) => sink.id === sinkId) || Date.now() > deadline) {
+        await this.applySinks(sinks);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  private async reloadSinks(): Promise<void> {
+    await this.applySinks(await this.options.loadSinks());
+    if (this.restartRequested)
+      this.failure(new Error('Sink destination changed: restarting the session to re-read from the slot'));
+  }
+
+  private async applySinks(sinks: LoadedSink[]): Promise<void> {
+    const wanted = new Map(sinks.filter((s) => s.status !== 'disabled').map((s) => [s.id, s]));
+    for (const [id, runtime] of this.runtimes) {
+      if (wanted.has(id)) continue;
+      this.runtimes.delete(id);
+      await runtime.abandon();
+    }
+    for (const sink of wanted.values()) {
+      const runtime = this.runtimes.get(sink.id);
+      if (runtime && runtime.version === sink.version) continue;
+      if (runtime && runtime.destinationKey !== destinationKey(sink)) {
+        this.restartRequested = true; // a new destination needs a new connection; replay is the safe way
+        continue;
+      }
+      if (runtime) {
+        runtime.update(sink);
+        continue;
+      }
+      const delivery = this.options.createDelivery(sink);
+      if (!delivery) continue;
+      this.runtimes.set(
+        sink.id,
+        new SinkRuntime(sink, this.options.source.database, delivery, this.tracker, this.options.ledger, (e) =>
+          this.options.log.error(`Sink ${sink.name}`, e),
+        ),
+      );
+    }
+  }
+}
+
+export function destinationKey(sink: LoadedSink): string {
+  return JSON.stringify(sink.destination);
+}
+
+export interface SlotReaderLoopOptions extends SlotReaderOptions {
+  /** Checked before each session: false when the slot was disabled or deleted (the reader then ends). */
+  stillWanted(): Promise<boolean>;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Keeps a slot read: runs sessions one after another, reconnecting with exponential backoff when the
+ * source connection drops, until the slot is no longer wanted or `signal` aborts.
+ */
+export class SlotReader {
+  private session: SlotReaderSession | null = null;
+  private readonly stopped = new AbortController();
+
+  constructor(private readonly options: SlotReaderLoopOptions) {}
+
+  get current(): SlotReaderSession | null {
+    return this.session;
+  }
+
+  /** The API changed the database or its sinks: re-read the sinks in stream order; end if the slot was disabled. */
+  refresh(): void {
+    this.session?.requestReload();
+    this.options.stillWanted().then(
+      (wanted) => wanted || this.stopped.abort(),
+      (error) =>
+        this.options.log.warn(`Could not check slot ${this.options.source.slotName}: ${(error as Error).message}`),
+    );
+  }
+
+  async run(outer: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([outer, this.stopped.signal]);
+    let failures = 0;
+    while (!signal.aborted && (await this.options.stillWanted())) {
+      const started = Date.now();
+      this.session = new SlotReaderSession(this.options);
+      try {
+        await this.session.run(signal);
+      } catch (error) {
+        this.options.log.warn(
+          `Replication session on ${this.options.source.slotName} ended: ${(error as Error).message}`,
+        );
+      }
+      if (signal.aborted) break;
+      failures = Date.now() - started > MAX_BACKOFF_MS ? 1 : failures + 1;
+      await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures), signal);
+    }
+    this.session = null;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

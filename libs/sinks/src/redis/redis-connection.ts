@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis';
+
+/** Connection fields shared by the redis_stream and redis_string destinations (plain password). */
+export interface RedisDestinationConnection {
+  host: string;
+  port: number;
+  database: number;
+  username?: string | null;
+  password?: string | null;
+  tls: boolean;
+}
+
+const COMMAND_TIMEOUT_MS = 10_000;
+
+/**
+ * A client for the user's Redis that fails fast instead of queueing: while it is down, commands
+ * reject at once and the sink's retry/backoff decides what happens, not ioredis' offline queue.
+ */
+export function connectSinkRedis(connection: RedisDestinationConnection, name: string): Redis {
+  const client = new Redis({
+    host: connection.host,
+    port: connection.port,
+    db: connection.database,
+    username: connection.username ?? undefined,
+    password: connection.password ?? undefined,
+    tls: connection.tls ? {} : undefined,
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
+    lazyConnect: true,
+  });
+  client.on('error', () => undefined); // failures surface through the commands that hit them
+  return client;
+}
+
+/** Resolves once connected or rejects with the connection error; idempotent. */
+export async function ensureConnected(client: Redis): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'wait' || client.status === 'end') {
+    await client.connect();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onReady = (): void => (cleanup(), resolve());
+    const onError = (error: Error): void => (cleanup(), reject(error));
+    const cleanup = (): void => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+    };
+    client.once('ready', onReady);
+    client.once('error', onError);
+  });
+}
+
+export type DeliveryOutcome = { ok: true } | { ok: false; error: string };
+
+/** ioredis pipeline replies → one outcome per command; a missing reply is a failure, never a success. */
+export function outcomesOf(
+  replies: Array<[Error | null, unknown]> | null,
+  count: number,
+  accept?: (error: Error) => boolean,
+): DeliveryOutcome[] {
+  const outcomes: DeliveryOutcome[] = [];
+  for (let i = 0; i < count; i++) {
+    const reply = replies?.[i];
+    if (!reply) outcomes.push({ ok: false, error: 'no reply from Redis' });
+    else if (reply[0] && !accept?.(reply[0])) outcomes.push({ ok: false, error: reply[0].message });
+    else outcomes.push({ ok: true });
+  }
+  return outcomes;
+}

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import type { StoredRedisStreamDestination } from '#core/entities/sink-destination.js';
+import type { Message } from '#replication/messages/message.js';
+import { redisStreamFields } from '#replication/messages/redis-stream.js';
+import type { SinkDelivery } from '../sink-delivery.js';
+import type { DeliveryOutcome } from './redis-connection.js';
+import { RedisStreamWriter, type StreamEntry } from './redis-stream-writer.js';
+
+/**
+ * `lsn` mode: the entry id is `<commit_lsn>-<commit_idx>`, strictly increasing in commit order, so an
+ * entry replayed after a crash is refused by Redis as not newer than the stream's top.
+ */
+export function lsnStreamId(message: Message): string {
+  return `${message.metadata.commit_lsn}-${message.metadata.commit_idx}`;
+}
+
+export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
+  readonly ordering = 'total' as const;
+  private readonly writer: RedisStreamWriter;
+
+  constructor(
+    private readonly destination: StoredRedisStreamDestination,
+    private readonly client: Redis,
+  ) {
+    this.writer = new RedisStreamWriter(client, destination.stream_key, destination.max_len);
+  }
+
+  toPayload(message: Message): StreamEntry {
+    const id = this.destination.stream_id_mode === 'lsn' ? lsnStreamId(message) : '*';
+    return { id, fields: redisStreamFields(message) };
+  }
+
+  deliver(entries: StreamEntry[]): Promise<DeliveryOutcome[]> {
+    return this.writer.write(entries);
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,25 @@
+import { retryDelayMs } from './retry-backoff.js';
+
+describe('retryDelayMs', () => {
+  it.each([
+    [1, 1000],
+    [2, 2000],
+    [3, 4000],
+    [8, 128_000],
+    [9, 180_000],
+    [500, 180_000],
+  ])('after %i failures waits %i ms without jitter', (attempts, expected) => {
+    expect(retryDelayMs(attempts, () => 0.5)).toBe(expected);
+  });
+
+  it('jitters by at most ±15 %', () => {
+    expect(retryDelayMs(1, () => 0)).toBe(850);
+    expect(retryDelayMs(1, () => 1)).toBe(1150);
+    expect(retryDelayMs(20, () => 1)).toBe(207_000);
+    for (let i = 0; i < 1000; i++) {
+      const delay = retryDelayMs(3);
+      expect(delay).toBeGreaterThanOrEqual(3400);
+      expect(delay).toBeLessThanOrEqual(4600);
+    }
+  });
+});

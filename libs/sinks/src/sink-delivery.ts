@@ -1,0 +1,17 @@
+import type { Message } from '#replication/messages/message.js';
+import type { DeliveryOutcome } from './redis/redis-connection.js';
+
+/**
+ * `total`: one order for the whole sink (a Redis Stream receives entries in source commit order).
+ * `per-group`: order only within a group; groups flow independently (Redis String).
+ */
+export type OrderingMode = 'total' | 'per-group';
+
+/** How one push sink turns messages into destination commands and sends them. */
+export interface SinkDelivery<P> {
+  readonly ordering: OrderingMode;
+  /** The command for a message, or null when this sink writes nothing for it (settled at once). */
+  toPayload(message: Message): P | null;
+  deliver(payloads: P[]): Promise<DeliveryOutcome[]>;
+  close(): Promise<void>;
+}
