@@ -17,7 +17,7 @@ const config = loadConfig({
   SLUICE_VAULT_KEY: randomBytes(32).toString('base64'),
 });
 const app = await NestFactory.create(ApiModule.forRoot(config), { preview: true, logger: false, abortOnError: false });
-app.setGlobalPrefix('api', { exclude: ['health', 'metrics'] });
+setApiPrefix(app);
 const path = process.argv[2] ?? 'openapi.json';
 writeFileSync(path, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
 console.log(`wrote ${path}`);

@@ -28,7 +28,8 @@ export class AccountsService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.bootstrapToken) await this.ensureBootstrapAccount(this.config.bootstrapAccount, this.config.bootstrapToken);
+    if (this.config.bootstrapToken)
+      await this.ensureBootstrapAccount(this.config.bootstrapAccount, this.config.bootstrapToken);
   }
 
   /** Account and first token in one transaction: a failed signup leaves nothing behind. */
@@ -38,7 +39,11 @@ export class AccountsService implements OnApplicationBootstrap {
       return await this.dataSource.transaction(async (manager) => {
         const account = await manager.save(manager.create(Account, { name }));
         const token = await manager.save(
-          manager.create(ApiToken, { accountId: account.id, name: SIGNUP_TOKEN_NAME, tokenHash: hashApiToken(plainToken) }),
+          manager.create(ApiToken, {
+            accountId: account.id,
+            name: SIGNUP_TOKEN_NAME,
+            tokenHash: hashApiToken(plainToken),
+          }),
         );
         return { account, token, plainToken };
       });
@@ -70,7 +75,9 @@ export class AccountsService implements OnApplicationBootstrap {
   }
 
   async deleteToken(accountId: string, id: string): Promise<void> {
-    const deleted = await this.tokens.findById(accountId, id).then((t) => (t ? this.tokens.delete(accountId, { id: t.id }) : 0));
+    const deleted = await this.tokens
+      .findById(accountId, id)
+      .then((t) => (t ? this.tokens.delete(accountId, { id: t.id }) : 0));
     if (deleted === 0) throw NotFoundError.of('API key', id);
   }
 
@@ -79,7 +86,8 @@ export class AccountsService implements OnApplicationBootstrap {
     const tokenHash = hashApiToken(plainToken);
     await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock(7376002)');
-      const account = (await manager.findOneBy(Account, { name })) ?? (await manager.save(manager.create(Account, { name })));
+      const account =
+        (await manager.findOneBy(Account, { name })) ?? (await manager.save(manager.create(Account, { name })));
       const holder = await manager.findOneBy(ApiToken, { tokenHash });
       if (holder && holder.accountId !== account.id) {
         throw new Error(`SLUICE_BOOTSTRAP_TOKEN already belongs to another account than "${name}"`);

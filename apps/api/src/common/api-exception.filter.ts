@@ -6,7 +6,8 @@ import { ApiError } from '#core/errors/api-errors.js';
 /** Nest's own exceptions (404 route, 401 guard, 503 health) keep their status; the body takes the spec's shape. */
 function bodyOf(exception: HttpException): Record<string, unknown> {
   const response = exception.getResponse();
-  if (typeof response === 'object' && response !== null && 'summary' in response) return response as Record<string, unknown>;
+  if (typeof response === 'object' && response !== null && 'summary' in response)
+    return response as Record<string, unknown>;
   return { summary: summaryOf(exception) };
 }
 
@@ -36,6 +37,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const errorId = randomUUID();
     this.logger.error({ err: exception, error_id: errorId }, `Unhandled error ${errorId}`);
-    response.status(500).json({ summary: `Internal error; quote error id ${errorId} when reporting it`, error_id: errorId });
+    response
+      .status(500)
+      .json({ summary: `Internal error; quote error id ${errorId} when reporting it`, error_id: errorId });
   }
 }

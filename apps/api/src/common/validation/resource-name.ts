@@ -12,7 +12,8 @@ function IsNotUuid(): PropertyDecorator {
       propertyName: propertyName as string,
       validator: {
         validate: (value: unknown) => typeof value !== 'string' || !isUuid(value),
-        defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'name'} must not be a UUID (UUIDs address resources by id)`,
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property ?? 'name'} must not be a UUID (UUIDs address resources by id)`,
       },
     });
 }
@@ -27,4 +28,3 @@ export function IsResourceName(): PropertyDecorator {
     IsNotUuid(),
   );
 }
-

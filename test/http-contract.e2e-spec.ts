@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { startTestApi, type TestApi } from '#testing/test-api.js';
+
+const post = (api: TestApi, path: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${api.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.bootstrapToken}`, 'content-type': 'application/json', ...headers },
+    body,
+  });
+
+describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(() => api.close());
+
+  it.each([
+    ['malformed JSON', '{"name":', {}, 400],
+    ['a JSON array body', '[1, 2]', {}, 400],
+    ['a JSON string body', '"acme"', {}, 400],
+    ['a text/plain body', 'name=acme', { 'content-type': 'text/plain' }, 400],
+    ['a form body', 'name=acme', { 'content-type': 'application/x-www-form-urlencoded' }, 400],
+    ['a body over 1 MiB', JSON.stringify({ name: 'x'.repeat(1024 * 1024) }), {}, 413],
+  ])('answers %s with %#: the spec shape and nothing written', async (_label, body, headers, status) => {
+    const before = (await api.client.GET('/api/api_keys')).data!.data.length;
+    const response = await post(api, '/api/api_keys', body, headers);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({ summary: expect.any(String) });
+    expect((await api.client.GET('/api/api_keys')).data!.data).toHaveLength(before);
+  });
+
+  it('refuses unknown fields and wrong types with 422 naming the field', async () => {
+    const unknown = await post(api, '/api/api_keys', JSON.stringify({ name: 'k', colour: 'red' }));
+    expect(unknown.status).toBe(422);
+    expect(await unknown.json()).toEqual({
+      summary: 'Unknown field: colour',
+      validation_errors: { colour: ['unknown field'] },
+    });
+    for (const name of [42, null, true, ['k'], { n: 'k' }]) {
+      const wrong = await post(api, '/api/api_keys', JSON.stringify({ name }));
+      expect(wrong.status).toBe(422);
+      expect(((await wrong.json()) as { validation_errors: unknown }).validation_errors).toEqual({
+        name: [expect.any(String)],
+      });
+    }
+    const missing = await post(api, '/api/api_keys', JSON.stringify({}));
+    expect(missing.status).toBe(422);
+  });
+
+  it('answers unknown routes with 404 in the spec shape', async () => {
+    const response = await fetch(`${api.baseUrl}/api/no_such_thing`, {
+      headers: { authorization: `Bearer ${api.bootstrapToken}` },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ summary: expect.any(String) });
+  });
+
+  it('serves the OpenAPI document publicly, identical to the committed openapi.json', async () => {
+    const response = await fetch(`${api.baseUrl}/api/openapi.json`);
+    expect(response.status).toBe(200);
+    const served = (await response.json()) as { paths: Record<string, unknown> };
+    const committed = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'));
+    // A difference means `npm run openapi` was not run after an API change.
+    expect(served).toEqual(committed);
+    expect(Object.keys(served.paths)).toEqual(
+      expect.arrayContaining(['/api/accounts', '/api/account', '/api/api_keys', '/api/api_keys/{id}']),
+    );
+    const docs = await fetch(`${api.baseUrl}/api/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger-ui');
+  });
+
+  it('reports health of Postgres and Redis', async () => {
+    const response = await fetch(`${api.baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it('answers 503 naming Redis when the internal Redis is unreachable', async () => {
+    const broken = await startTestApi({ redisUrl: 'redis://127.0.0.1:1' });
+    try {
+      const response = await fetch(`${broken.baseUrl}/health`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        ok: false,
+        summary: expect.stringContaining('redis'),
+        failed: { redis: expect.any(String) },
+      });
+      expect(body.failed).not.toHaveProperty('postgres');
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('serves Prometheus metrics with HTTP request counters and process metrics', async () => {
+    await api.client.GET('/api/account');
+    const response = await fetch(`${api.baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toMatch(/sluice_http_requests_total\{method="GET",route="\/api\/account",status="200"\} [1-9]/);
+    expect(text).toContain('sluice_http_request_duration_seconds_bucket');
+    expect(text).toContain('sluice_process_resident_memory_bytes');
+  });
+});
