@@ -33,8 +33,10 @@ export class BearerAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<Request & { user?: AuthenticatedAccount }>();
     const account = await new Promise<AuthenticatedAccount | false>((resolve, reject) => {
-      const authenticate = this.passport.authenticate('bearer', { session: false }, (error: unknown, user: AuthenticatedAccount | false) =>
-        error ? reject(error) : resolve(user),
+      const authenticate = this.passport.authenticate(
+        'bearer',
+        { session: false },
+        (error: unknown, user: AuthenticatedAccount | false) => (error ? reject(error) : resolve(user)),
       );
       authenticate(request, http.getResponse<Response>(), reject);
     });

@@ -21,13 +21,22 @@ export class HealthController {
   @Get()
   async check(): Promise<{ ok: true }> {
     try {
-      await this.health.check([() => this.postgres.pingCheck('postgres', { timeout: TIMEOUT_MS }), () => this.pingRedis()]);
+      await this.health.check([
+        () => this.postgres.pingCheck('postgres', { timeout: TIMEOUT_MS }),
+        () => this.pingRedis(),
+      ]);
       return { ok: true };
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const result = error.getResponse() as { error?: Record<string, { message?: string }> };
-      const failed = Object.fromEntries(Object.entries(result.error ?? {}).map(([name, r]) => [name, r.message ?? 'down']));
-      throw new ServiceUnavailableException({ ok: false, summary: `Unhealthy: ${Object.keys(failed).join(', ')}`, failed });
+      const failed = Object.fromEntries(
+        Object.entries(result.error ?? {}).map(([name, r]) => [name, r.message ?? 'down']),
+      );
+      throw new ServiceUnavailableException({
+        ok: false,
+        summary: `Unhealthy: ${Object.keys(failed).join(', ')}`,
+        failed,
+      });
     }
   }
 
@@ -36,7 +45,9 @@ export class HealthController {
     try {
       await Promise.race([
         this.redis.client.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref(),
+        ),
       ]);
       return indicator.up();
     } catch (error) {

@@ -22,5 +22,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 /** Both routes are public so SDK generators can fetch the document without a token. */
 export function serveOpenApi(app: INestApplication): void {
   const document = buildOpenApiDocument(app);
-  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: OPENAPI_JSON_PATH, yamlDocumentUrl: 'api/openapi.yaml' });
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    yamlDocumentUrl: 'api/openapi.yaml',
+  });
 }

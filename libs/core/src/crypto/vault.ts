@@ -12,7 +12,9 @@ export class Vault {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return [VERSION, iv, cipher.getAuthTag(), data].map((p) => (Buffer.isBuffer(p) ? p.toString('base64') : p)).join(':');
+    return [VERSION, iv, cipher.getAuthTag(), data]
+      .map((p) => (Buffer.isBuffer(p) ? p.toString('base64') : p))
+      .join(':');
   }
 
   decrypt(sealed: string): string {

@@ -21,7 +21,10 @@ export function sluiceLoggerModule(config: SluiceConfig): DynamicModule {
     pinoHttp: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      transport: process.stdout.isTTY && config.logLevel !== 'silent' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+      transport:
+        process.stdout.isTTY && config.logLevel !== 'silent'
+          ? { target: 'pino-pretty', options: { singleLine: true } }
+          : undefined,
       customProps: () => ({ service: 'sluice' }),
     },
   });
