@@ -17,6 +17,7 @@ import { SinkPipeline, type PipelineSettings } from '../pipeline/sink-pipeline.j
 import { compileSinkScope, type SinkMatcher } from '../routing/sink-scope.js';
 import type { LoadedSink } from './loaded-sink.js';
 import type { MessageLedger } from './message-ledger.js';
+import type { ReaderMetrics } from './reader-metrics.js';
 
 const settingsOf = (sink: LoadedSink): PipelineSettings => ({
   batchSize: sink.batchSize,
@@ -38,14 +39,25 @@ export class SinkRuntime {
     private readonly delivery: SinkDelivery<unknown>,
     tracker: FlushTracker,
     ledger: MessageLedger,
+    private readonly metrics: ReaderMetrics,
     onError: (error: unknown) => void,
   ) {
     this.matcher = compileSinkScope(sink);
     this.context = sinkMessageContext(sink, database);
     this.pipeline = new SinkPipeline(delivery.ordering, settingsOf(sink), tracker, {
       deliver: (payloads) => this.delivery.deliver(payloads),
-      delivered: (messages) => ledger.delivered(this.sink.id, messages),
-      failed: (message) => ledger.failed(this.sink.id, message),
+      delivered: (messages) => {
+        this.metrics.delivered(
+          this.sink.id,
+          this.sink.name,
+          messages.map((m) => m.message.metadata.commit_timestamp),
+        );
+        ledger.delivered(this.sink.id, messages);
+      },
+      failed: (message) => {
+        this.metrics.failed(this.sink.id, this.sink.name);
+        return ledger.failed(this.sink.id, message);
+      },
       deadLettered: (message) => ledger.deadLettered(this.sink.id, message),
       retryDelayMs,
       onError,
@@ -54,6 +66,10 @@ export class SinkRuntime {
 
   get id(): string {
     return this.sink.id;
+  }
+
+  get name(): string {
+    return this.sink.name;
   }
 
   get version(): string {
@@ -108,6 +124,7 @@ export class SinkRuntime {
   ): boolean {
     const payload = this.delivery.toPayload(message);
     if (payload === null) return false;
+    this.metrics.ingested(this.sink.id, this.sink.name);
     this.pipeline.push({
       seq: this.nextSeq++,
       groupId: group,

@@ -12,6 +12,7 @@ import { REPLICATION_SESSION_OPTIONS } from '../pgoutput/session-options.js';
 import { type DecodedEvent, PgoutputTransactionDecoder } from '../pgoutput/transaction-decoder.js';
 import type { LoadedSink, ReaderSource } from './loaded-sink.js';
 import type { MessageLedger } from './message-ledger.js';
+import { NO_METRICS, type ReaderMetrics } from './reader-metrics.js';
 import { SinkRuntime } from './sink-runtime.js';
 import { SourceCatalog } from './source-catalog.js';
 
@@ -22,6 +23,7 @@ export interface SlotReaderOptions {
   loadSinks(): Promise<LoadedSink[]>;
   createDelivery(sink: LoadedSink): SinkDelivery<unknown> | null;
   ledger: MessageLedger;
+  metrics?: ReaderMetrics;
   log: { info(message: string): void; warn(message: string): void; error(message: string, error?: unknown): void };
   /** How often the flush LSN is reported to Postgres. */
   statusIntervalMs?: number;
@@ -66,6 +68,7 @@ export class SlotReaderSession {
   private failure!: (error: unknown) => void;
   private readonly failed: Promise<never>;
   private restartRequested = false;
+  private lastChangeAt = 0;
 
   constructor(private readonly options: SlotReaderOptions) {
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
@@ -89,6 +92,25 @@ export class SlotReaderSession {
 
   discard(sinkId: string, keys: Set<string>): number {
     return this.runtimes.get(sinkId)?.pipeline.discard(keys).length ?? 0;
+  }
+
+  /** When the last row change was received (epoch ms; 0 before the first). */
+  get lastChangeReceivedAt(): number {
+    return this.lastChangeAt;
+  }
+
+  /** Sinks this session delivers to, with how many messages each holds undelivered. */
+  sinkStates(): Array<{ id: string; name: string; outstanding: number }> {
+    return [...this.runtimes.values()].map((r) => ({ id: r.id, name: r.name, outstanding: r.pipeline.outstanding }));
+  }
+
+  /** pg_current_wal_lsn() − confirmed_flush_lsn of the slot, in bytes: WAL the slot makes Postgres keep. */
+  async replicationLagBytes(): Promise<bigint | null> {
+    const { rows } = await this.catalogClient.query<{ lag: string | null }>(
+      `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1`,
+      [this.options.source.slotName],
+    );
+    return rows[0]?.lag == null ? null : BigInt(rows[0].lag.split('.')[0]!);
   }
 
   /** Undelivered messages of one sink, oldest first (the messages API's `pending`). */
@@ -287,6 +309,7 @@ export class SlotReaderSession {
   }
 
   private routeRow(relation: Pgoutput.MessageRelation, event: Extract<DecodedEvent, { kind: 'row' }>): void {
+    this.lastChangeAt = Date.now();
     const table = this.relations.get(relation.relationOid);
     if (!table) throw new Error(`Change for unknown relation ${relation.schema}.${relation.name}`);
     const { action } = event.change;
@@ -357,11 +380,12 @@ export class SlotReaderSession {
       }
       const delivery = this.options.createDelivery(sink);
       if (!delivery) continue;
+      const onError = (e: unknown): void => this.options.log.error(`Sink ${sink.name}`, e);
+      const metrics = this.options.metrics ?? NO_METRICS;
+      const { database } = this.options.source;
       this.runtimes.set(
         sink.id,
-        new SinkRuntime(sink, this.options.source.database, delivery, this.tracker, this.options.ledger, (e) =>
-          this.options.log.error(`Sink ${sink.name}`, e),
-        ),
+        new SinkRuntime(sink, database, delivery, this.tracker, this.options.ledger, metrics, onError),
       );
     }
   }
