@@ -21,6 +21,7 @@ export default {
     '^#testing/(.*)\\.js$': '<rootDir>/libs/testing/src/$1',
     '^#replication/(.*)\\.js$': '<rootDir>/libs/replication/src/$1',
     '^#sinks/(.*)\\.js$': '<rootDir>/libs/sinks/src/$1',
+    '^#stream/(.*)\\.js$': '<rootDir>/libs/stream/src/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Only the sources: .sluice/ (npm start's data) and dist/ must not be crawled.
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],

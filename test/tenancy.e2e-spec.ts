@@ -22,7 +22,12 @@ const resourceRoutes = Object.entries(document.paths).flatMap(([path, operations
 /** Smallest bodies that pass validation, so that only the resource lookup can refuse the request. */
 const BODIES: Record<string, unknown> = {
   '/messages/discard': { ids: ['00000000-0000-4000-8000-000000000000'] },
+  '/ack': { ack_ids: ['00000000-0000-4000-8000-000000000000'] },
+  '/nack': { ack_ids: ['00000000-0000-4000-8000-000000000000'] },
 };
+
+/** Where the owner lists a kind of resource (pull routes address sinks). */
+const LIST_OF: Record<string, string> = { sequin_streams: 'sinks', http_pull_consumers: 'sinks' };
 
 describe('tenancy: another account cannot reach any resource, by id or by name', () => {
   let stack: EngineStack;
@@ -40,12 +45,17 @@ describe('tenancy: another account cannot reach any resource, by id or by name',
         stream_key: `tenancy-${randomSuffix()}`,
       },
     });
+    const stream = await stack.createSink({ name: `pull-${randomSuffix()}`, destination: { type: 'sequin_stream' } });
     const key = await stack.api.client.POST('/api/api_keys', { body: { name: 'kept' } });
     ids.postgres_databases = stack.databaseId;
     names.postgres_databases = stack.databaseName;
     ids.sinks = sink.id;
     names.sinks = sink.name;
     ids.api_keys = key.data!.id;
+    for (const kind of ['sequin_streams', 'http_pull_consumers']) {
+      ids[kind] = stream.id;
+      names[kind] = stream.name;
+    }
   });
   afterAll(() => stack.close());
 
@@ -70,7 +80,7 @@ describe('tenancy: another account cannot reach any resource, by id or by name',
       expect(await response.json()).toEqual({ summary: expect.any(String) });
     }
     // The owner still sees the resource untouched.
-    const owner = await fetch(`${stack.api.baseUrl}/api/${kind}`, {
+    const owner = await fetch(`${stack.api.baseUrl}/api/${LIST_OF[kind] ?? kind}`, {
       headers: { authorization: `Bearer ${stack.api.bootstrapToken}` },
     });
     expect(JSON.stringify(await owner.json())).toContain(ids[kind]!);

@@ -10,6 +10,7 @@ import { ApiValidationPipe } from './common/validation/api-validation.pipe.js';
 import { DatabasesModule } from './databases/databases.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { SequinStreamsModule } from './sequin-streams/sequin-streams.module.js';
 import { SinksModule } from './sinks/sinks.module.js';
 
 @Module({})
@@ -24,6 +25,7 @@ export class ApiModule {
         AccountsModule,
         DatabasesModule,
         SinksModule,
+        SequinStreamsModule,
         HealthModule,
         MetricsModule,
       ],

@@ -10,8 +10,10 @@ export type OrderingMode = 'total' | 'per-group';
 /** How one push sink turns messages into destination commands and sends them. */
 export interface SinkDelivery<P> {
   readonly ordering: OrderingMode;
+  /** Overrides the sink's batch_size (a Sequin Stream stores in large batches whatever batch_size says). */
+  readonly preferredBatchSize?: number;
   /** The command for a message, or null when this sink writes nothing for it (settled at once). */
-  toPayload(message: Message): P | null;
+  toPayload(message: Message, groupId: string | null): P | null;
   deliver(payloads: P[]): Promise<DeliveryOutcome[]>;
   close(): Promise<void>;
 }

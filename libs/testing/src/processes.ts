@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import type { SluiceConfig } from '#core/config/config.js';
+import { QueueNames } from '#core/queues/queue-names.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -12,6 +15,11 @@ export interface SpawnedProcess {
   kill9(): Promise<void>;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<void>;
+  /**
+   * Whether the process has a TCP connection from local port `port` (Linux /proc): tells which worker
+   * holds a connection the server side knows by its client port, e.g. a slot's walsender.
+   */
+  hasLocalPort(port: number): boolean;
 }
 
 /** A worker role in its own OS process, with the same configuration as the test's API. */
@@ -45,5 +53,45 @@ export function spawnWorker(config: SluiceConfig): SpawnedProcess {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },
+    hasLocalPort(port) {
+      return child.pid !== undefined && child.exitCode === null && hasLocalPort(child.pid, port);
+    },
   };
+}
+
+function hasLocalPort(pid: number, port: number): boolean {
+  const sockets = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) sockets.add(inode);
+  }
+  for (const table of ['tcp', 'tcp6']) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      if (columns.length < 10) continue;
+      const localPort = Number.parseInt(columns[1]!.split(':').at(-1)!, 16);
+      if (localPort === port && sockets.has(columns[9]!)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * How many processes (spawned or in-process) listen on the replication queue of this configuration:
+ * a spawned worker counts once it is ready to take a slot over.
+ */
+export async function replicationWorkerCount(config: SluiceConfig): Promise<number> {
+  const queue = new Queue(QueueNames.replication, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
+  try {
+    return await queue.getWorkersCount();
+  } finally {
+    await queue.close();
+  }
 }

@@ -20,3 +20,9 @@ export interface SinkCommand {
   /** Idempotency keys; null: all failing messages of the sink. */
   keys: string[] | null;
 }
+
+/** New or nacked messages of a Sequin Stream sink: wakes long-polling receivers in every API process. */
+export const streamWakeChannel = (prefix: string, sinkId: string): string => `${prefix}:stream:${sinkId}`;
+export const streamWakePattern = (prefix: string): string => `${prefix}:stream:*`;
+/** Sorted set of the receive calls waiting on a sink, across API processes (max_waiting). */
+export const streamWaitingKey = (prefix: string, sinkId: string): string => `${prefix}:stream-waiting:${sinkId}`;

@@ -19,8 +19,8 @@ import type { LoadedSink } from './loaded-sink.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { ReaderMetrics } from './reader-metrics.js';
 
-const settingsOf = (sink: LoadedSink): PipelineSettings => ({
-  batchSize: sink.batchSize,
+const settingsOf = (sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings => ({
+  batchSize: delivery.preferredBatchSize ?? sink.batchSize,
   maxAckPending: sink.maxAckPending,
   maxRetryCount: sink.maxRetryCount,
   paused: sink.status === 'paused',
@@ -44,7 +44,7 @@ export class SinkRuntime {
   ) {
     this.matcher = compileSinkScope(sink);
     this.context = sinkMessageContext(sink, database);
-    this.pipeline = new SinkPipeline(delivery.ordering, settingsOf(sink), tracker, {
+    this.pipeline = new SinkPipeline(delivery.ordering, settingsOf(sink, delivery), tracker, {
       deliver: (payloads) => this.delivery.deliver(payloads),
       delivered: (messages) => {
         this.metrics.delivered(
@@ -85,7 +85,7 @@ export class SinkRuntime {
     this.sink = sink;
     this.matcher = compileSinkScope(sink);
     this.context = sinkMessageContext(sink, this.database);
-    this.pipeline.update(settingsOf(sink));
+    this.pipeline.update(settingsOf(sink, this.delivery));
   }
 
   wants(schema: string, table: string, action: MessageAction, commitLsn: bigint): boolean {
@@ -107,8 +107,10 @@ export class SinkRuntime {
     return this.push(buildTruncateMessage(table, position, this.context), null, position, transaction);
   }
 
+  /** The session ends: stop sending, and once the batch in flight has its answer, close the connection. */
   async close(): Promise<void> {
     await this.pipeline.close();
+    await this.delivery.close();
   }
 
   async abandon(): Promise<void> {
@@ -122,7 +124,7 @@ export class SinkRuntime {
     position: ChangePosition,
     transaction: () => TrackedTransaction,
   ): boolean {
-    const payload = this.delivery.toPayload(message);
+    const payload = this.delivery.toPayload(message, group);
     if (payload === null) return false;
     this.metrics.ingested(this.sink.id, this.sink.name);
     this.pipeline.push({

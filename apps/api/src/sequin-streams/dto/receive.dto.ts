@@ -1,0 +1,41 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** Receive parameters (also accepted in the query string). Invalid values → 400. */
+export class ReceiveRequestDto {
+  /** 1–1000, default 1. */
+  batch_size?: number;
+  /** Alias of batch_size. */
+  max_batch_size?: number;
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'integer' }, { type: 'string', example: '60s' }],
+    description:
+      'How long to wait for a message: milliseconds, or "500ms", "60s", "5m"; 0 or 500 ms – 300 s; default 0.',
+  })
+  wait_for?: number | string;
+}
+
+export class StreamMessageDto {
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  record!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  changes!: Record<string, unknown> | null;
+  @ApiProperty({ enum: ['insert', 'update', 'delete', 'read', 'truncate'] })
+  action!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  metadata!: Record<string, unknown>;
+}
+
+export class ReceivedMessageDto {
+  /** Acknowledge or nack the message with this id; it is stale once the message is redelivered. */
+  ack_id!: string;
+  data!: StreamMessageDto;
+}
+
+export class ReceiveResponseDto {
+  data!: ReceivedMessageDto[];
+}
+
+export class AckRequestDto {
+  /** Non-empty list of ack ids (UUIDs). */
+  ack_ids!: string[];
+}

@@ -1,0 +1,86 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
+import type { SluiceConfig } from '#core/config/config.js';
+import { streamWakeChannel, streamWakePattern } from '#core/queues/notifications.js';
+import { redisOptionsFromUrl } from '#core/redis/redis-options.js';
+import { InternalRedis } from '#core/redis/internal-redis.js';
+
+export interface Waiter {
+  /** Resolves on the next wake-up for the sink, or when `timeoutMs` passes. */
+  next(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Wakes long-polling receivers when their sink gets new or nacked messages, in any process: one
+ * pattern subscription per API process fans out to the local waiters of each sink.
+ */
+@Injectable()
+export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(StreamWakeupsService.name);
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private subscriber?: Redis;
+
+  constructor(
+    @Inject(SLUICE_CONFIG) private readonly config: SluiceConfig,
+    private readonly redis: InternalRedis,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const prefix = `${this.config.redisPrefix}:stream:`;
+    this.subscriber = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), lazyConnect: true });
+    this.subscriber.on('error', (error) => this.logger.warn(`Stream wake-ups: ${error.message}`));
+    this.subscriber.on('pmessage', (_pattern: string, channel: string) => {
+      for (const wake of this.waiters.get(channel.slice(prefix.length)) ?? []) wake();
+    });
+    // Connect in the background: a missing wake-up only delays a long poll to its periodic re-check.
+    this.subscriber
+      .connect()
+      .then(() => this.subscriber?.psubscribe(streamWakePattern(this.config.redisPrefix)))
+      .catch((error: Error) => this.logger.warn(`Stream wake-ups unavailable: ${error.message}`));
+  }
+
+  onApplicationShutdown(): void {
+    this.subscriber?.disconnect();
+  }
+
+  /** Registered before the caller looks for messages, so a wake-up in between is not lost. */
+  waiter(sinkId: string): Waiter {
+    let pending = false;
+    let wake: (() => void) | null = null;
+    const onWake = (): void => {
+      pending = true;
+      wake?.();
+    };
+    let set = this.waiters.get(sinkId);
+    if (!set) this.waiters.set(sinkId, (set = new Set()));
+    set.add(onWake);
+    return {
+      next: (timeoutMs) =>
+        new Promise<void>((resolve) => {
+          if (pending) {
+            pending = false;
+            return resolve();
+          }
+          const timer = setTimeout(done, timeoutMs);
+          function done(): void {
+            clearTimeout(timer);
+            wake = null;
+            pending = false;
+            resolve();
+          }
+          wake = done;
+        }),
+      close: () => {
+        set.delete(onWake);
+        if (set.size === 0) this.waiters.delete(sinkId);
+        wake?.();
+      },
+    };
+  }
+
+  async wake(sinkId: string): Promise<void> {
+    await this.redis.client.publish(streamWakeChannel(this.config.redisPrefix, sinkId), '1').catch(() => undefined);
+  }
+}
