@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, register, Registry } from 'prom-client';
 
-/** One registry per application instance (several can live in one test process). */
+/**
+ * One registry per application instance (several can live in one test process). A scrape adds
+ * prom-client's process-wide registry, where the worker role keeps its metrics (sinks, slots), so
+ * that `npm start` (both roles in one process) shows them at `GET /metrics`; it holds nothing in an
+ * API-only process.
+ */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
+
+  /** Prometheus text of this API's metrics and the process-wide ones. */
+  scrape(): Promise<string> {
+    return Registry.merge([this.registry, register]).metrics();
+  }
 
   readonly httpRequests = new Counter({
     name: 'sluice_http_requests_total',

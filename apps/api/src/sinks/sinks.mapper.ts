@@ -3,15 +3,17 @@ import type { Sink } from '#core/entities/sink.entity.js';
 import type { SinkDto } from './dto/sink.dto.js';
 import { UNRESTRICTED_SOURCE } from './sink-defaults.js';
 import { asSinkDestination, destinationView } from './sink-destination.js';
+import type { SinkObservation } from './messages/sink-observations.js';
 import { sinkHealth } from './sink-health.js';
 
-/** A sink with the name of its database, which the response carries. */
+/** A sink with the name of its database, which the response carries, and what is observed of its delivery. */
 export interface SinkRecord {
   sink: Sink;
   databaseName: string;
+  observation?: SinkObservation;
 }
 
-export function toSinkDto({ sink, databaseName }: SinkRecord, vault: Vault): SinkDto {
+export function toSinkDto({ sink, databaseName, observation }: SinkRecord, vault: Vault): SinkDto {
   return {
     id: sink.id,
     name: sink.name,
@@ -36,7 +38,7 @@ export function toSinkDto({ sink, databaseName }: SinkRecord, vault: Vault): Sin
     start_lsn: Number(sink.startLsn),
     inserted_at: sink.insertedAt.toISOString(),
     updated_at: sink.updatedAt.toISOString(),
-    health: sinkHealth(sink),
+    health: sinkHealth(sink, observation),
     active_backfills: [],
   };
 }

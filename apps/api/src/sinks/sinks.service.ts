@@ -11,6 +11,7 @@ import { SinksRepository } from '#core/repositories/sinks.repository.js';
 import type { CreateDestinationDto, PatchDestinationDto } from './dto/destination.dto.js';
 import type { CreateSinkDto, PatchSinkDto, SinkSettingsInputDto, UpdateSinkDto } from './dto/sink-input.dto.js';
 import { FieldErrors, findNulCharacter } from './field-errors.js';
+import { SinkObservations } from './messages/sink-observations.js';
 import type { SinkRecord } from './sinks.mapper.js';
 import { DEFAULT_ACTIONS, DEFAULT_BATCH_SIZE, SINK_DEFAULTS } from './sink-defaults.js';
 import {
@@ -49,6 +50,7 @@ export class SinksService {
     private readonly databases: PostgresDatabasesRepository,
     private readonly vault: Vault,
     private readonly notifier: Notifier,
+    private readonly observations: SinkObservations,
   ) {}
 
   async list(accountId: string): Promise<SinkRecord[]> {
@@ -57,12 +59,21 @@ export class SinksService {
       this.databases.find(accountId),
     ]);
     const names = new Map(databases.map((d) => [d.id, d.name]));
-    return sinks.map((sink) => ({ sink, databaseName: names.get(sink.postgresDatabaseId) ?? '' }));
+    const observed = await this.observations.observe(accountId, sinks);
+    return sinks.map((sink) => ({
+      sink,
+      databaseName: names.get(sink.postgresDatabaseId) ?? '',
+      observation: observed.get(sink.id),
+    }));
   }
 
   async get(accountId: string, idOrName: string): Promise<SinkRecord> {
     const sink = await this.find(accountId, idOrName);
-    return { sink, databaseName: (await this.databaseOf(accountId, sink)).name };
+    const [database, observed] = await Promise.all([
+      this.databaseOf(accountId, sink),
+      this.observations.observe(accountId, [sink]),
+    ]);
+    return { sink, databaseName: database.name, observation: observed.get(sink.id) };
   }
 
   /** Validates everything, then reads the source's WAL position, then saves: a failure writes nothing. */
@@ -183,7 +194,8 @@ export class SinksService {
       initialBackfill: body.initial_backfill ?? sink.initialBackfill,
     });
     await this.notifier.changed({ accountId, databaseId: database.id });
-    return { sink: saved, databaseName: database.name };
+    const observed = await this.observations.observe(accountId, [saved]);
+    return { sink: saved, databaseName: database.name, observation: observed.get(saved.id) };
   }
 
   private async checkSameDatabase(

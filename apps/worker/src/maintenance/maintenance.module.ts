@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ReconcileProcessor } from './reconcile.processor.js';
 import { ReconcileTrigger } from './reconcile.trigger.js';
+import { RedeliverParkedProcessor } from './redeliver-parked.processor.js';
 
-@Module({ providers: [ReconcileProcessor, ReconcileTrigger], exports: [ReconcileTrigger] })
+@Module({ providers: [ReconcileProcessor, ReconcileTrigger, RedeliverParkedProcessor], exports: [ReconcileTrigger] })
 export class MaintenanceModule {}

@@ -1,9 +1,16 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, type OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { QueueNames, type ReplicationJobData, replicationJobId } from '#core/queues/queue-names.js';
+import {
+  QueueNames,
+  REDELIVER_PARKED_JOB,
+  type RedeliverParkedJobData,
+  type ReplicationJobData,
+  replicationJobId,
+} from '#core/queues/queue-names.js';
 import { ReplicationSlotsRepository } from '#core/repositories/replication-slots.repository.js';
 import { RECONCILE_JOB, ReconcileTrigger } from './reconcile.trigger.js';
+import { RedeliverParkedProcessor } from './redeliver-parked.processor.js';
 
 const RECONCILE_EVERY_MS = 5_000;
 
@@ -20,6 +27,7 @@ export class ReconcileProcessor extends WorkerHost implements OnModuleInit {
     @InjectQueue(QueueNames.maintenance) private readonly maintenance: Queue,
     @InjectQueue(QueueNames.replication) private readonly replication: Queue<ReplicationJobData>,
     private readonly trigger: ReconcileTrigger,
+    private readonly redeliverParked: RedeliverParkedProcessor,
   ) {
     super();
   }
@@ -33,7 +41,9 @@ export class ReconcileProcessor extends WorkerHost implements OnModuleInit {
     await this.trigger.now();
   }
 
-  async process(job: Job): Promise<void> {
+  /** The maintenance queue has this one processor (a second one would take the other's jobs): dispatch by name. */
+  async process(job: Job): Promise<unknown> {
+    if (job.name === REDELIVER_PARKED_JOB) return this.redeliverParked.process(job.data as RedeliverParkedJobData);
     if (job.name !== RECONCILE_JOB) return;
     const slots = await this.slots.listActiveForScheduling();
     for (const slot of slots) {

@@ -1,8 +1,8 @@
-import type { ParkedMessagesRepository } from '#core/repositories/parked-messages.repository.js';
+import type { ParkedMessagesRepository, ParkedMessageWrite } from '#core/repositories/parked-messages.repository.js';
 import type { MessageLedger } from '#replication/reader/message-ledger.js';
 import type { PipelineMessage } from '#replication/pipeline/sink-pipeline.js';
 
-function toWrite(message: PipelineMessage<unknown>) {
+function toWrite(message: PipelineMessage<unknown>): ParkedMessageWrite {
   return {
     idempotencyKey: message.idempotencyKey,
     groupId: message.groupId,
@@ -15,18 +15,89 @@ function toWrite(message: PipelineMessage<unknown>) {
   };
 }
 
-/** The reader's failing / dead-letter records, in the metadata Postgres, scoped to the slot's account. */
+/** What else wants to hear about deliveries and failures (the status publisher). */
+export interface LedgerObserver {
+  delivered(sinkId: string, messages: readonly PipelineMessage<unknown>[]): void;
+  failed(sinkId: string, error: string | null): void;
+}
+
+/** One sink's records as the ledger knows them. */
+interface SinkRecords {
+  /** Keys with a record (failing or dead), so that delivering one removes it; filled from the database once. */
+  keys: Set<string>;
+  loaded: boolean;
+  /** Writes of this sink, in order: a record's removal never overtakes its insertion. */
+  tail: Promise<unknown>;
+}
+
+/**
+ * The reader's failing / dead-letter records, in the metadata Postgres, scoped to the slot's account.
+ * A delivered message loses its record whether it failed in this session or in an earlier one (a
+ * replay after a restart delivers it with a fresh attempt count): the keys with records are read once
+ * per sink, then kept up to date in memory, so the delivery path only looks them up.
+ */
 export function parkedMessageLedger(
   accountId: string,
   messages: ParkedMessagesRepository,
   onError: (e: unknown) => void,
+  observer?: LedgerObserver,
 ): MessageLedger {
+  const sinks = new Map<string, SinkRecords>();
+
+  function recordsOf(sinkId: string): SinkRecords {
+    let records = sinks.get(sinkId);
+    if (!records) {
+      const created: SinkRecords = { keys: new Set(), loaded: false, tail: Promise.resolve() };
+      created.tail = messages.keysOfSink(accountId, sinkId).then(
+        (keys) => {
+          for (const key of keys) created.keys.add(key);
+          created.loaded = true;
+        },
+        (error: unknown) => {
+          created.loaded = true; // without them only this session's failures are known; still correct for those
+          onError(error);
+        },
+      );
+      sinks.set(sinkId, (records = created));
+    }
+    return records;
+  }
+
+  /** Runs `write` after the sink's earlier writes; its failure does not stop later ones. */
+  function then<T>(records: SinkRecords, write: () => Promise<T>): Promise<T> {
+    const result = records.tail.then(write);
+    records.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  function removeDelivered(sinkId: string, records: SinkRecords, delivered: readonly PipelineMessage<unknown>[]) {
+    let recovered: string[] | null = null;
+    for (const message of delivered) {
+      if (records.keys.delete(message.idempotencyKey)) (recovered ??= []).push(message.idempotencyKey);
+    }
+    if (recovered) then(records, () => messages.removeKeys(accountId, sinkId, recovered)).catch(onError);
+  }
+
   return {
-    failed: (sinkId, message) => messages.record(accountId, sinkId, 'failing', toWrite(message)),
-    deadLettered: (sinkId, message) => messages.record(accountId, sinkId, 'dead', toWrite(message)),
+    failed(sinkId, message) {
+      observer?.failed(sinkId, message.lastError);
+      const records = recordsOf(sinkId);
+      records.keys.add(message.idempotencyKey);
+      const write = toWrite(message);
+      return then(records, () => messages.record(accountId, sinkId, 'failing', write));
+    },
+    deadLettered(sinkId, message) {
+      observer?.failed(sinkId, message.lastError);
+      const records = recordsOf(sinkId);
+      records.keys.add(message.idempotencyKey);
+      const write = toWrite(message);
+      return then(records, () => messages.record(accountId, sinkId, 'dead', write));
+    },
     delivered(sinkId, delivered) {
-      const recovered = delivered.filter((m) => m.deliverCount > 0).map((m) => m.idempotencyKey);
-      if (recovered.length > 0) messages.removeKeys(accountId, sinkId, recovered).catch(onError);
+      observer?.delivered(sinkId, delivered);
+      const records = recordsOf(sinkId);
+      if (records.loaded) removeDelivered(sinkId, records, delivered);
+      else void then(records, async () => removeDelivered(sinkId, records, delivered));
     },
   };
 }

@@ -33,7 +33,9 @@ export class ReplicationWorker implements OnModuleInit, OnApplicationShutdown {
         prefix: this.config.redisPrefix,
         concurrency: MAX_READERS_PER_PROCESS,
         lockDuration: this.config.leaseMs,
-        stalledInterval: this.config.leaseMs,
+        // A dead worker's lock expires within the lease; the job is handed over at the first stalled
+        // check after that. Checking every lease would make a takeover take up to twice the lease.
+        stalledInterval: Math.max(500, Math.round(this.config.leaseMs / 4)),
         // A stalled reader job is a dead worker's lease: hand it over as often as that happens.
         maxStalledCount: Number.MAX_SAFE_INTEGER,
       },

@@ -9,15 +9,22 @@ import { ReplicationSlotsRepository } from '#core/repositories/replication-slots
 import { SinksRepository } from '#core/repositories/sinks.repository.js';
 import { sourceClientConfig, sourceConnectionParams } from '#core/source/source-connection.js';
 import { SlotReader } from '#replication/reader/slot-reader.js';
+import { StreamStore } from '#stream/stream-store.js';
+import { streamWakeChannel } from '#core/queues/notifications.js';
+import { InternalRedis } from '#core/redis/internal-redis.js';
 import { createSinkDelivery } from '#sinks/create-sink-delivery.js';
+import { workerMetrics } from '../metrics/worker-metrics.js';
 import { parkedMessageLedger } from './parked-message.ledger.js';
 import { toLoadedSink } from './loaded-sinks.js';
+import { SinkStatusPublisher } from './sink-status.publisher.js';
 
 /** Runs the reader of a slot for as long as this process holds its lease; tracks running readers. */
 @Injectable()
 export class SlotReadersService {
   private readonly logger = new Logger(SlotReadersService.name);
   private readonly readers = new Map<string, SlotReader>();
+  /** Publishes the running readers' sink status and recently delivered messages for the API. */
+  private readonly status: SinkStatusPublisher;
 
   constructor(
     @Inject(SLUICE_CONFIG) private readonly config: SluiceConfig,
@@ -26,7 +33,17 @@ export class SlotReadersService {
     private readonly slots: ReplicationSlotsRepository,
     private readonly sinks: SinksRepository,
     private readonly parked: ParkedMessagesRepository,
-  ) {}
+    private readonly streamStore: StreamStore,
+    private readonly internalRedis: InternalRedis,
+  ) {
+    this.status = new SinkStatusPublisher(internalRedis.client, config.redisPrefix, (e) =>
+      this.logger.warn(`Sink status: ${(e as Error).message}`),
+    );
+  }
+
+  private async wakeStream(sinkId: string): Promise<void> {
+    await this.internalRedis.client.publish(streamWakeChannel(this.config.redisPrefix, sinkId), '1');
+  }
 
   /** The reader of this database's slot, when this process runs it. */
   readerFor(databaseId: string): SlotReader | undefined {
@@ -38,6 +55,8 @@ export class SlotReadersService {
     const slot = await this.slots.findById(accountId, slotId);
     if (!database || !slot || slot.status !== 'active') return;
     const log = this.logger;
+    const metrics = workerMetrics();
+    const status = this.status;
     const reader = new SlotReader({
       source: {
         slotName: slot.slotName,
@@ -52,8 +71,18 @@ export class SlotReadersService {
       },
       connection: sourceClientConfig(sourceConnectionParams(database, this.vault), { query_timeout: undefined }),
       loadSinks: async () => (await this.sinks.find(accountId, { postgresDatabaseId: databaseId })).map(toLoadedSink),
-      createDelivery: (sink) => createSinkDelivery(sink.name, sink.destination, this.vault),
-      ledger: parkedMessageLedger(accountId, this.parked, (e) => log.error(e)),
+      createDelivery: (sink) =>
+        createSinkDelivery(sink.name, sink.destination, this.vault, {
+          accountId,
+          sinkId: sink.id,
+          store: this.streamStore,
+          wake: () => this.wakeStream(sink.id),
+        }),
+      ledger: parkedMessageLedger(accountId, this.parked, (e) => log.error(e), {
+        delivered: (sinkId, messages) => status.recent.add(sinkId, messages),
+        failed: (sinkId, error) => status.noteFailure(sinkId, error),
+      }),
+      metrics,
       stillWanted: async () => (await this.slots.findById(accountId, slotId))?.status === 'active',
       log: {
         info: (m) => log.log(m),
@@ -62,10 +91,14 @@ export class SlotReadersService {
       },
     });
     this.readers.set(databaseId, reader);
+    const unobserve = metrics.observe({ slot: slot.slotName, session: () => reader.current });
+    const untrack = status.track(reader, slot.slotName);
     try {
       await reader.run(signal);
     } finally {
       if (this.readers.get(databaseId) === reader) this.readers.delete(databaseId);
+      unobserve();
+      await untrack();
     }
   }
 }

@@ -19,3 +19,13 @@ export interface ReplicationJobData {
   accountId: string;
   databaseId: string;
 }
+
+/** Maintenance job: delivers a sink's dead-lettered messages again (the messages API's redeliver). */
+export const REDELIVER_PARKED_JOB = 'redeliver-parked';
+
+export interface RedeliverParkedJobData {
+  accountId: string;
+  sinkId: string;
+  /** Idempotency keys of the dead messages to deliver; null: all of the sink's dead messages. */
+  keys: string[] | null;
+}

@@ -1,0 +1,74 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsOptionalNotNull } from '../../dto/optional.js';
+
+export const MESSAGE_STATES = ['pending', 'failing', 'dead', 'delivered'] as const;
+export type MessageState = (typeof MESSAGE_STATES)[number];
+
+/** Most ids one redeliver or discard request may name. */
+export const MAX_MESSAGE_IDS = 1000;
+
+/** The message envelope (spec messages.md), as the sink receives it. */
+export class SinkMessageDataDto {
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  record!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  changes!: Record<string, unknown> | null;
+  @ApiProperty({ enum: ['insert', 'update', 'delete', 'read', 'truncate'] })
+  action!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  metadata!: Record<string, unknown>;
+}
+
+export class SinkMessageDto {
+  /** The message's id — its idempotency key (`metadata.idempotency_key`); redeliver and discard take it. */
+  id!: string;
+  /** Order of the message on its sink in the current reader session (pending, delivered); null for failing and dead messages. */
+  @ApiProperty({ type: 'integer', nullable: true })
+  seq!: number | null;
+  group_id!: string | null;
+  /** Delivery attempts so far (for a delivered message, including the one that succeeded). */
+  @ApiProperty({ type: 'integer' })
+  deliver_count!: number;
+  last_error!: string | null;
+  /** When the next attempt is due; null when due now. */
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  not_visible_until!: string | null;
+  /** Source commit LSN of the message's transaction, as an integer. */
+  @ApiProperty({ type: 'integer' })
+  commit_lsn!: number;
+  /** When the message failed first (failing, dead), or its source commit time (pending, delivered). */
+  @ApiProperty({ type: 'string', format: 'date-time' })
+  inserted_at!: string;
+  data!: SinkMessageDataDto;
+}
+
+export class SinkMessageListDto {
+  data!: SinkMessageDto[];
+}
+
+export class RedeliverMessagesDto {
+  /**
+   * Ids of failing or dead messages (`id` of the messages list). Left out: every failing and dead
+   * message of the sink.
+   */
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayNotEmpty({ message: '$property must not be empty (leave it out to redeliver every message)' })
+  @ArrayMaxSize(MAX_MESSAGE_IDS)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(255, { each: true })
+  ids?: string[];
+}
+
+export class DiscardMessagesDto {
+  /** Ids of failing or dead messages (`id` of the messages list). */
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(MAX_MESSAGE_IDS)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(255, { each: true })
+  ids!: string[];
+}

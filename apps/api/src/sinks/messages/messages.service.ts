@@ -1,0 +1,94 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { ParkedMessage } from '#core/entities/parked-message.entity.js';
+import type { Sink } from '#core/entities/sink.entity.js';
+import { NotFoundError, ValidationError } from '#core/errors/api-errors.js';
+import { Notifier } from '#core/queues/notifier.js';
+import { QueueNames, REDELIVER_PARKED_JOB, type RedeliverParkedJobData } from '#core/queues/queue-names.js';
+import type { MessageEnvelopeJson, MessageSummary } from '#core/queues/sink-status.js';
+import { ParkedMessagesRepository } from '#core/repositories/parked-messages.repository.js';
+import { SinksRepository } from '#core/repositories/sinks.repository.js';
+import type { MessageQuery } from './message-query.js';
+import { SinkObservations } from './sink-observations.js';
+
+function parkedSummary(row: ParkedMessage): MessageSummary {
+  return {
+    id: row.idempotencyKey,
+    seq: null,
+    group_id: row.groupId,
+    deliver_count: row.deliverCount,
+    last_error: row.lastError,
+    not_visible_until: row.notVisibleUntil?.toISOString() ?? null,
+    commit_lsn: Number(row.commitLsn),
+    inserted_at: row.insertedAt.toISOString(),
+    data: row.data as unknown as MessageEnvelopeJson,
+  };
+}
+
+/**
+ * The messages of a push sink: failing and dead ones from the metadata Postgres (parked by the
+ * reader), pending and delivered ones from what the worker running the sink publishes in the
+ * internal Redis. Redeliver and discard act on the parked records and tell the reader.
+ */
+@Injectable()
+export class SinkMessagesService {
+  constructor(
+    private readonly sinks: SinksRepository,
+    private readonly parked: ParkedMessagesRepository,
+    private readonly observations: SinkObservations,
+    private readonly notifier: Notifier,
+    @InjectQueue(QueueNames.maintenance) private readonly maintenance: Queue<RedeliverParkedJobData>,
+  ) {}
+
+  /** The sink, or 404; the query is checked after, so another account learns nothing from a 400. */
+  async find(accountId: string, idOrName: string): Promise<Sink> {
+    const sink = idOrName.includes('\u0000') ? null : await this.sinks.findByIdOrName(accountId, idOrName);
+    if (!sink) throw NotFoundError.of('sink', idOrName);
+    return sink;
+  }
+
+  async list(sink: Sink, { state, limit }: MessageQuery): Promise<MessageSummary[]> {
+    switch (state) {
+      case 'failing':
+      case 'dead':
+        return (await this.parked.listOfSink(sink.accountId, sink.id, state, limit)).map(parkedSummary);
+      case 'pending':
+        return ((await this.observations.status(sink.id))?.pending ?? []).slice(0, limit);
+      case 'delivered':
+        return this.observations.delivered(sink.id, limit);
+    }
+  }
+
+  /**
+   * Failing messages are retried at once by the reader holding them; dead ones (which no reader
+   * holds) are delivered by a maintenance job. `ids` null: every failing and dead message.
+   */
+  async redeliver(sink: Sink, ids: string[] | null): Promise<void> {
+    if (sink.status !== 'active') {
+      throw new ValidationError(`Cannot redeliver messages of a ${sink.status} sink: make it active first`, {
+        status: ['must be active to redeliver messages'],
+      });
+    }
+    const { accountId, id: sinkId } = sink;
+    const keys = ids && [...new Set(ids)];
+    await this.parked.makeFailingDue(accountId, sinkId, keys);
+    if (await this.parked.hasDead(accountId, sinkId, keys)) {
+      await this.maintenance.add(
+        REDELIVER_PARKED_JOB,
+        { accountId, sinkId, keys },
+        { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+      );
+    }
+    // Also for keys without a record yet: the reader may hold a message whose failure is being written.
+    await this.notifier.sinkCommand({ accountId, databaseId: sink.postgresDatabaseId, sinkId, op: 'redeliver', keys });
+  }
+
+  /** The reader drops the messages it holds (as if delivered) and their records are deleted. */
+  async discard(sink: Sink, ids: string[]): Promise<void> {
+    const { accountId, id: sinkId } = sink;
+    const keys = [...new Set(ids)];
+    await this.notifier.sinkCommand({ accountId, databaseId: sink.postgresDatabaseId, sinkId, op: 'discard', keys });
+    await this.parked.removeKeys(accountId, sinkId, keys);
+  }
+}

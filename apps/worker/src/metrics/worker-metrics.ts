@@ -1,0 +1,193 @@
+import { Counter, Gauge, Histogram, type Metric, register, type Registry } from 'prom-client';
+import type { ReaderMetrics } from '#replication/reader/reader-metrics.js';
+import type { SlotReaderSession } from '#replication/reader/slot-reader.js';
+
+/**
+ * Worker metrics live in prom-client's process-wide registry (`register`): a process runs any number
+ * of readers (and, in tests or `npm start`, possibly several worker applications and an API), and a
+ * metric name may be registered only once per registry. The API's `/metrics` merges this registry
+ * with its own; a worker-only process serves it on its own port (worker-metrics.server.ts).
+ */
+export const workerMetricsRegistry: Registry = register;
+
+/** A running reader, as the collectors see it. */
+export interface ObservedReader {
+  slot: string;
+  session(): SlotReaderSession | null;
+}
+
+const LAG_QUERY_TIMEOUT_MS = 2_000;
+
+/** Counters of one sink, accumulated between scrapes (cheaper than a labelled increment per message). */
+interface SinkCounts {
+  labels: { sink_id: string; sink_name: string };
+  ingested: number;
+}
+
+function registered<T extends Metric>(metric: T): T {
+  const name = (metric as unknown as { name: string }).name;
+  const existing = workerMetricsRegistry.getSingleMetric(name);
+  if (existing) return existing as unknown as T;
+  workerMetricsRegistry.registerMetric(metric);
+  return metric;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `ReaderMetrics` over prom-client, plus gauges read from the running readers at scrape time. */
+export class WorkerMetrics implements ReaderMetrics {
+  private readonly readers = new Set<ObservedReader>();
+  private readonly counts = new Map<string, SinkCounts>();
+  /** Parsed commit timestamps: the messages of one transaction share theirs. */
+  private lastTimestamp = '';
+  private lastTimestampMs = 0;
+
+  readonly ingestedTotal: Counter<'sink_id' | 'sink_name'>;
+  readonly deliveredTotal: Counter<'sink_id' | 'sink_name'>;
+  readonly failedTotal: Counter<'sink_id' | 'sink_name'>;
+  readonly deliveryLatency: Histogram<'sink_id' | 'sink_name'>;
+  readonly inFlight: Gauge<'sink_id' | 'sink_name'>;
+  readonly replicationLag: Gauge<'slot'>;
+  readonly lastChangeAge: Gauge<'slot'>;
+
+  constructor() {
+    // The collectors run with `this` bound to their metric; they read the readers and counts through these.
+    const { readers, counts } = this;
+    this.ingestedTotal = registered(
+      new Counter({
+        name: 'sluice_sink_messages_ingested_total',
+        help: 'Messages routed to a sink by its replication reader',
+        labelNames: ['sink_id', 'sink_name'] as const,
+        registers: [],
+        collect() {
+          for (const entry of counts.values()) {
+            if (entry.ingested === 0) continue;
+            this.inc(entry.labels, entry.ingested);
+            entry.ingested = 0;
+          }
+        },
+      }),
+    );
+    this.deliveredTotal = registered(
+      new Counter({
+        name: 'sluice_sink_messages_delivered_total',
+        help: 'Messages delivered to a sink’s destination',
+        labelNames: ['sink_id', 'sink_name'] as const,
+        registers: [],
+      }),
+    );
+    this.failedTotal = registered(
+      new Counter({
+        name: 'sluice_sink_messages_failed_total',
+        help: 'Failed delivery attempts of a sink’s messages (each retry counts)',
+        labelNames: ['sink_id', 'sink_name'] as const,
+        registers: [],
+      }),
+    );
+    this.deliveryLatency = registered(
+      new Histogram({
+        name: 'sluice_sink_delivery_latency_seconds',
+        help: 'Time from the source commit to the delivery of a message, in seconds',
+        labelNames: ['sink_id', 'sink_name'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+        registers: [],
+      }),
+    );
+    this.inFlight = registered(
+      new Gauge({
+        name: 'sluice_sink_messages_in_flight',
+        help: 'Messages a reader holds for a sink, not yet delivered (pending and failing)',
+        labelNames: ['sink_id', 'sink_name'] as const,
+        registers: [],
+        collect() {
+          this.reset();
+          for (const reader of readers) {
+            for (const sink of reader.session()?.sinkStates() ?? []) {
+              this.set({ sink_id: sink.id, sink_name: sink.name }, sink.outstanding);
+            }
+          }
+        },
+      }),
+    );
+    this.replicationLag = registered(
+      new Gauge({
+        name: 'sluice_slot_replication_lag_bytes',
+        help: 'WAL the slot makes the source keep: current WAL position minus the confirmed flush position',
+        labelNames: ['slot'] as const,
+        registers: [],
+        async collect() {
+          this.reset();
+          await Promise.all(
+            [...readers].map(async (reader) => {
+              const session = reader.session();
+              if (!session) return;
+              const lag = await withTimeout(session.replicationLagBytes(), LAG_QUERY_TIMEOUT_MS).catch(() => null);
+              if (lag !== null) this.set({ slot: reader.slot }, Number(lag));
+            }),
+          );
+        },
+      }),
+    );
+    this.lastChangeAge = registered(
+      new Gauge({
+        name: 'sluice_slot_last_change_age_seconds',
+        help: 'Seconds since the slot’s reader last received a row change (absent before the first)',
+        labelNames: ['slot'] as const,
+        registers: [],
+        collect() {
+          this.reset();
+          const now = Date.now();
+          for (const reader of readers) {
+            const at = reader.session()?.lastChangeReceivedAt ?? 0;
+            if (at > 0) this.set({ slot: reader.slot }, (now - at) / 1000);
+          }
+        },
+      }),
+    );
+  }
+
+  /** Reports `reader` in the gauges until the returned function is called. */
+  observe(reader: ObservedReader): () => void {
+    this.readers.add(reader);
+    return () => this.readers.delete(reader);
+  }
+
+  ingested(sinkId: string, sinkName: string): void {
+    let entry = this.counts.get(sinkId);
+    if (!entry || entry.labels.sink_name !== sinkName) {
+      entry = { labels: { sink_id: sinkId, sink_name: sinkName }, ingested: entry?.ingested ?? 0 };
+      this.counts.set(sinkId, entry);
+    }
+    entry.ingested++;
+  }
+
+  delivered(sinkId: string, sinkName: string, commitTimestamps: readonly string[]): void {
+    const labels = { sink_id: sinkId, sink_name: sinkName };
+    this.deliveredTotal.inc(labels, commitTimestamps.length);
+    const now = Date.now();
+    for (const timestamp of commitTimestamps) {
+      if (timestamp !== this.lastTimestamp) {
+        this.lastTimestamp = timestamp;
+        this.lastTimestampMs = Date.parse(timestamp);
+      }
+      if (Number.isFinite(this.lastTimestampMs)) {
+        this.deliveryLatency.observe(labels, Math.max(0, now - this.lastTimestampMs) / 1000);
+      }
+    }
+  }
+
+  failed(sinkId: string, sinkName: string): void {
+    this.failedTotal.inc({ sink_id: sinkId, sink_name: sinkName });
+  }
+}
+
+let instance: WorkerMetrics | undefined;
+
+/** The process's worker metrics (created on first use). */
+export function workerMetrics(): WorkerMetrics {
+  return (instance ??= new WorkerMetrics());
+}
