@@ -55,6 +55,8 @@ export class SlotReaderSession {
   private readonly inbox: InboxEvent[] = [];
   private inboxHead = 0;
   private blocked: Promise<void> | null = null;
+  /** Reading waits for a sink at its in-flight bound (not for a catalog lookup or a sink reload). */
+  private heldByBound = false;
   private draining = false;
   private transaction: TrackedTransaction | null = null;
   private inTransaction = false;
@@ -80,9 +82,13 @@ export class SlotReaderSession {
     return this.tracker?.flushLsn ?? 0n;
   }
 
-  /** Re-read the sinks (API changed one); applied in stream order. */
+  /**
+   * Re-read the sinks (API changed one); applied in stream order. While a sink at its bound holds
+   * reading, at once: resuming, disabling or deleting that sink is what can free the reader.
+   */
   requestReload(): void {
-    this.enqueue({ kind: 'reload' });
+    if (this.heldByBound) void this.reloadSinks().catch((error) => this.failure(error));
+    else this.enqueue({ kind: 'reload' });
   }
 
   /** Redeliver now / discard failing messages of one sink (the messages API). */
@@ -338,7 +344,9 @@ export class SlotReaderSession {
     for (const runtime of this.runtimes.values()) {
       if (runtime.pipeline.isFull) (waits ??= []).push(runtime.pipeline.whenNotFull());
     }
-    return waits ? Promise.all(waits) : undefined;
+    if (!waits) return undefined;
+    this.heldByBound = true;
+    return Promise.all(waits).finally(() => (this.heldByBound = false));
   }
 
   /** The API wrote this marker just before saving the sink: wait until the row is visible, then route to it. */
