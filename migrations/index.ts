@@ -1,6 +1,12 @@
 import { InitialSchema1763890000000 } from './1763890000000-initial-schema.js';
 import { ParkedMessages1763900000000 } from './1763900000000-parked-messages.js';
 import { StreamMessages1763910000000 } from './1763910000000-stream-messages.js';
+import { Backfills1763920000000 } from './1763920000000-backfills.js';
 
 /** In order. Listed explicitly: globbing compiled files is fragile under ESM. */
-export const MIGRATIONS = [InitialSchema1763890000000, ParkedMessages1763900000000, StreamMessages1763910000000];
+export const MIGRATIONS = [
+  InitialSchema1763890000000,
+  ParkedMessages1763900000000,
+  StreamMessages1763910000000,
+  Backfills1763920000000,
+];

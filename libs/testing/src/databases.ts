@@ -28,7 +28,8 @@ export interface SourceDatabaseOptions {
 export interface WaitForOptions {
   timeoutMs?: number;
   intervalMs?: number;
-  message?: string;
+  /** A function is called at the deadline, so the message can show the last state seen. */
+  message?: string | (() => string);
 }
 
 function requiredEnv(name: 'SLUICE_TEST_PG_URL' | 'SLUICE_TEST_REDIS_URL'): string {
@@ -143,7 +144,10 @@ export async function waitFor<T>(
   for (;;) {
     const result = await check();
     if (result !== undefined && result !== false) return result;
-    if (Date.now() > deadline) throw new Error(message ?? `waitFor: condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      const text = typeof message === 'function' ? message() : message;
+      throw new Error(text ?? `waitFor: condition not met within ${timeoutMs} ms`);
+    }
     await delay(intervalMs);
   }
 }

@@ -3,6 +3,7 @@ import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
 import { Vault } from '#core/crypto/vault.js';
 import type { ReplicationJobData } from '#core/queues/queue-names.js';
+import { BackfillsRepository } from '#core/repositories/backfills.repository.js';
 import { ParkedMessagesRepository } from '#core/repositories/parked-messages.repository.js';
 import { PostgresDatabasesRepository } from '#core/repositories/postgres-databases.repository.js';
 import { ReplicationSlotsRepository } from '#core/repositories/replication-slots.repository.js';
@@ -14,6 +15,7 @@ import { streamWakeChannel } from '#core/queues/notifications.js';
 import { InternalRedis } from '#core/redis/internal-redis.js';
 import { createSinkDelivery } from '#sinks/create-sink-delivery.js';
 import { workerMetrics } from '../metrics/worker-metrics.js';
+import { backfillStore } from './backfill-store.js';
 import { parkedMessageLedger } from './parked-message.ledger.js';
 import { toLoadedSink } from './loaded-sinks.js';
 import { SinkStatusPublisher } from './sink-status.publisher.js';
@@ -33,6 +35,7 @@ export class SlotReadersService {
     private readonly slots: ReplicationSlotsRepository,
     private readonly sinks: SinksRepository,
     private readonly parked: ParkedMessagesRepository,
+    private readonly backfills: BackfillsRepository,
     private readonly streamStore: StreamStore,
     private readonly internalRedis: InternalRedis,
   ) {
@@ -82,6 +85,7 @@ export class SlotReadersService {
         delivered: (sinkId, messages) => status.recent.add(sinkId, messages),
         failed: (sinkId, error) => status.noteFailure(sinkId, error),
       }),
+      backfills: backfillStore(accountId, databaseId, this.sinks, this.backfills),
       metrics,
       stillWanted: async () => (await this.slots.findById(accountId, slotId))?.status === 'active',
       log: {

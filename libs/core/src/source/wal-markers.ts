@@ -16,3 +16,10 @@ export async function emitSinkCreatedMarker(client: pg.Client, sinkId: string): 
   ]);
   return lsnToBigInt(rows[0]!.lsn).toString();
 }
+
+/**
+ * Logical message a backfill writes (transactional, in its own transaction) after reading a page;
+ * its content is the page id. The reader emits the page's rows when it meets the message, minus
+ * the rows changed since the page was opened (see libs/replication/src/backfill).
+ */
+export const BACKFILL_WATERMARK_PREFIX = 'sluice:backfill_page';

@@ -69,4 +69,33 @@ describe('FlushTracker', () => {
     for (const t of open.slice(4000)) tracker.settle(t);
     expect(tracker.flushLsn).toBe(50005n);
   });
+
+  it('calls onSettled once, when the transaction is closed and its last message settles, out of order', () => {
+    const tracker = new FlushTracker(0n);
+    const a = tracker.open(100n);
+    tracker.add(a);
+    tracker.close(a, 110n);
+    const b = tracker.open(200n);
+    const settled: string[] = [];
+    b.onSettled = () => settled.push('b');
+    tracker.add(b, 2);
+    tracker.settle(b);
+    expect(settled).toEqual([]);
+    tracker.close(b, 210n);
+    expect(settled).toEqual([]);
+    tracker.settle(b);
+    expect(settled).toEqual(['b']); // before a, which holds the flush LSN back
+    expect(tracker.flushLsn).toBe(0n);
+    tracker.settle(a);
+    expect(settled).toEqual(['b']);
+  });
+
+  it('calls onSettled at close for a transaction with nothing outstanding', () => {
+    const tracker = new FlushTracker(0n);
+    const a = tracker.open(100n);
+    let calls = 0;
+    a.onSettled = () => calls++;
+    tracker.close(a, 110n);
+    expect(calls).toBe(1);
+  });
 });

@@ -5,6 +5,8 @@ export interface TrackedTransaction {
   endLsn: bigint;
   outstanding: number;
   closed: boolean;
+  /** Called once when the transaction is closed and all its messages are settled (e.g. a backfill page's). */
+  onSettled?: () => void;
 }
 
 /**
@@ -40,6 +42,7 @@ export class FlushTracker {
   close(transaction: TrackedTransaction, endLsn: bigint): void {
     transaction.endLsn = endLsn;
     transaction.closed = true;
+    if (transaction.outstanding === 0) settled(transaction);
     this.advance();
   }
 
@@ -51,7 +54,10 @@ export class FlushTracker {
     transaction.outstanding -= messages;
     if (transaction.outstanding < 0)
       throw new Error(`Settled more messages than were added at ${transaction.commitLsn}`);
-    if (transaction.outstanding === 0) this.advance();
+    if (transaction.outstanding === 0) {
+      if (transaction.closed) settled(transaction);
+      this.advance();
+    }
   }
 
   /**
@@ -74,4 +80,10 @@ export class FlushTracker {
       this.head = 0;
     }
   }
+}
+
+function settled(transaction: TrackedTransaction): void {
+  const callback = transaction.onSettled;
+  transaction.onSettled = undefined;
+  callback?.();
 }

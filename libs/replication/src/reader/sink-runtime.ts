@@ -72,6 +72,10 @@ export class SinkRuntime {
     return this.sink.name;
   }
 
+  get maxAckPending(): number {
+    return this.sink.maxAckPending;
+  }
+
   get version(): string {
     return this.sink.version;
   }

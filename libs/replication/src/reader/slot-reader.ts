@@ -1,9 +1,14 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { bigIntToLsn, lsnToBigInt } from '#core/source/lsn.js';
-import { SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
+import { BACKFILL_WATERMARK_PREFIX, SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
 import type { SinkDelivery } from '#sinks/sink-delivery.js';
-import { buildChangeBody, type ChangeBody } from '../messages/change-body.js';
+import { BackfillCoordinator } from '../backfill/backfill-coordinator.js';
+import type { BackfillStore } from '../backfill/loaded-backfill.js';
+import { BackfillPages, rowKey } from '../backfill/page-windows.js';
+import { buildChangeBody, type ChangeBody, type RowChange } from '../messages/change-body.js';
+import { backfillReadPosition, type TransactionInfo } from '../messages/envelope.js';
 import type { CompiledTable } from '../messages/table-shape.js';
 import { FlushTracker, type TrackedTransaction } from '../pipeline/flush-tracker.js';
 import type { PipelineMessage } from '../pipeline/sink-pipeline.js';
@@ -23,6 +28,8 @@ export interface SlotReaderOptions {
   loadSinks(): Promise<LoadedSink[]>;
   createDelivery(sink: LoadedSink): SinkDelivery<unknown> | null;
   ledger: MessageLedger;
+  /** Backfills of this slot's sinks; without it the session runs none. */
+  backfills?: BackfillStore;
   metrics?: ReaderMetrics;
   log: { info(message: string): void; warn(message: string): void; error(message: string, error?: unknown): void };
   /** How often the flush LSN is reported to Postgres. */
@@ -37,6 +44,8 @@ type InboxEvent =
   | { kind: 'reload' };
 
 const KEEPALIVE_MS = 10_000;
+/** Backfills are also re-read on this period, in case a notification of a change was lost. */
+const BACKFILL_SYNC_MS = 5_000;
 const SINK_CREATED_WAIT_MS = 10_000;
 
 class ReaderStopped extends Error {}
@@ -71,6 +80,9 @@ export class SlotReaderSession {
   private readonly failed: Promise<never>;
   private restartRequested = false;
   private lastChangeAt = 0;
+  private readonly pages = new BackfillPages();
+  private backfills: BackfillCoordinator | null = null;
+  private backfillTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: SlotReaderOptions) {
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
@@ -153,6 +165,30 @@ export class SlotReaderSession {
     if (rows.length === 0) throw new Error(`Replication slot "${source.slotName}" does not exist in this database`);
     this.tracker = new FlushTracker(lsnToBigInt(rows[0]!.confirmed_flush_lsn ?? '0/0'));
     await this.applySinks(await this.options.loadSinks());
+    this.startBackfills();
+  }
+
+  private startBackfills(): void {
+    const { backfills: store, connection, log } = this.options;
+    if (!store) return;
+    this.backfills = new BackfillCoordinator({ connection, pages: this.pages, store, log });
+    this.syncBackfills();
+    this.backfillTimer = setInterval(() => this.syncBackfills(), BACKFILL_SYNC_MS);
+    this.backfillTimer.unref();
+  }
+
+  /** Runs the active backfills of the sinks this session delivers to (off the stream: never blocks it). */
+  private syncBackfills(): void {
+    const coordinator = this.backfills;
+    if (!coordinator || !this.options.backfills) return;
+    this.options.backfills.load().then(
+      (loaded) =>
+        coordinator.sync(loaded, (sinkId) => {
+          const runtime = this.runtimes.get(sinkId);
+          return runtime ? Math.floor(runtime.maxAckPending / 2) : null;
+        }),
+      (error) => this.options.log.warn(`Could not read backfills: ${(error as Error).message}`),
+    );
   }
 
   private subscribe(): Promise<unknown> {
@@ -183,6 +219,8 @@ export class SlotReaderSession {
 
   private async shutdown(): Promise<void> {
     if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.backfillTimer) clearInterval(this.backfillTimer);
+    await this.backfills?.close();
     this.reportStatus(true);
     await this.service?.destroy().catch(() => undefined);
     await Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
@@ -290,6 +328,9 @@ export class SlotReaderSession {
         return undefined;
       case 'message':
         if (event.prefix === SINK_CREATED_PREFIX) return this.awaitNewSink(Buffer.from(event.content).toString('utf8'));
+        if (event.prefix === BACKFILL_WATERMARK_PREFIX && event.transaction) {
+          this.emitBackfillPage(Buffer.from(event.content).toString('utf8'), event.transaction);
+        }
         return undefined;
       case 'annotation_warning':
         this.options.log.warn(
@@ -324,7 +365,31 @@ export class SlotReaderSession {
       if (!runtime.wants(table.schema, table.name, action, event.position.commitLsn)) continue;
       body ??= buildChangeBody(table, event.change);
       runtime.pushRow(body, event.position, this.openTransaction(event.position.commitLsn));
+      if (this.pages.watching)
+        this.pages.noteChange(runtime.id, table.schema, table.name, touchedKeys(table, body, event.change));
     }
+  }
+
+  /**
+   * A backfill page's watermark: its rows go to the sink as `read` messages positioned at the
+   * watermark, except rows a change touched since the page was opened (that change is newer). A
+   * watermark of a page this session did not open (a replay, another session) is skipped: its
+   * backfill reads the page again.
+   */
+  private emitBackfillPage(pageId: string, watermark: TransactionInfo): void {
+    const page = this.pages.take(pageId);
+    if (!page || page.rows === null) return;
+    const runtime = this.runtimes.get(page.sinkId);
+    const transaction = this.openTransaction(watermark.commitLsn)();
+    let ingested = 0;
+    let commitIdx = 0;
+    for (const row of runtime ? page.rows : []) {
+      const body = buildChangeBody(page.table, { action: 'read', new: row });
+      if (page.changed.has(rowKey(body.recordPks))) continue;
+      const position = backfillReadPosition(watermark, commitIdx++, page.backfillId, body.recordPks);
+      if (runtime!.pushRow(body, position, () => transaction)) ingested++;
+    }
+    transaction.onSettled = () => page.finish(ingested);
   }
 
   private routeTruncate(
@@ -364,6 +429,7 @@ export class SlotReaderSession {
 
   private async reloadSinks(): Promise<void> {
     await this.applySinks(await this.options.loadSinks());
+    this.syncBackfills();
     if (this.restartRequested)
       this.failure(new Error('Sink destination changed: restarting the session to re-read from the slot'));
   }
@@ -449,20 +515,17 @@ export class SlotReader {
       }
       if (signal.aborted) break;
       failures = Date.now() - started > MAX_BACKOFF_MS ? 1 : failures + 1;
-      await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures), signal);
+      await delay(Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures), undefined, { signal }).catch(() => undefined);
     }
     this.session = null;
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** The primary keys a change touches: its row's, and the old one when an update changed the key. */
+function touchedKeys(table: CompiledTable, body: ChangeBody, change: RowChange): string[] {
+  const key = rowKey(body.recordPks);
+  const before = change.action === 'update' ? (change.key ?? change.old) : null;
+  if (!before) return [key];
+  const oldKey = rowKey(table.primaryKey.map((column) => before[column] ?? ''));
+  return oldKey === key ? [key] : [key, oldKey];
 }

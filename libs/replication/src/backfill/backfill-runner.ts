@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+import { BACKFILL_WATERMARK_PREFIX } from '#core/source/wal-markers.js';
+import type { RawRow } from '../messages/raw-row.js';
+import type { CompiledTable } from '../messages/table-shape.js';
+import { REPLICATION_SESSION_OPTIONS } from '../pgoutput/session-options.js';
+import { SourceCatalog } from '../reader/source-catalog.js';
+import { countRows } from './count-rows.js';
+import type { BackfillStore, LoadedBackfill } from './loaded-backfill.js';
+import { cursorOf, keysetOf, pageParams, pageSql, type PageShape, TEXT_VALUES } from './page-query.js';
+import type { BackfillPages } from './page-windows.js';
+
+export interface BackfillRunnerDeps {
+  /** pg connection settings for the source database. */
+  connection: pg.ClientConfig;
+  pages: BackfillPages;
+  store: BackfillStore;
+  log: { warn(message: string): void };
+  /** The largest page the sink takes at once (half its max_ack_pending, so live changes keep room). */
+  maxPageSize: number;
+}
+
+/** A page query may take this long before Postgres cancels it and the page is made smaller. */
+export const PAGE_STATEMENT_TIMEOUT_MS = 30_000;
+/** Pages grow while their query is faster than a quarter of this, and shrink when slower. */
+const PAGE_TARGET_MS = 2_000;
+const FIRST_PAGE_SIZE = 1_000;
+const MAX_PAGE_SIZE = 20_000;
+const MAX_ATTEMPTS = 6;
+
+/** The backfill cannot go on (table gone, no primary key, bad start position): it fails, visibly. */
+class BackfillProblem extends Error {}
+
+/** SQLSTATEs that no retry will cure: missing table or column, a start position of the wrong type. */
+const PERMANENT_SQLSTATES = /^(22|42)/;
+
+function isPermanent(error: unknown): boolean {
+  if (error instanceof BackfillProblem) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && PERMANENT_SQLSTATES.test(code);
+}
+
+const isStatementTimeout = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '57014';
+
+/**
+ * Runs one backfill inside a reader session: reads a page in keyset order, writes a watermark into
+ * the WAL, and waits until the reader has emitted the page (minus rows changed meanwhile) and the
+ * sink has taken every row; then saves the cursor and goes on. A page whose watermark this session
+ * never emits (the session ended) is simply read again from the saved cursor.
+ */
+export class BackfillRunner {
+  readonly done: Promise<void>;
+  /** Completed or failed: this backfill needs no runner any more. */
+  ended = false;
+  private stopping = false;
+  private readonly aborted = new AbortController();
+  private pageSize: number;
+
+  constructor(
+    private readonly backfill: LoadedBackfill,
+    private readonly deps: BackfillRunnerDeps,
+  ) {
+    this.pageSize = Math.min(FIRST_PAGE_SIZE, this.maxPageSize);
+    this.done = this.run();
+  }
+
+  get id(): string {
+    return this.backfill.id;
+  }
+
+  /** Paused, cancelled or its sink gone: finish the page in flight, then stop. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Active again before it stopped: go on. */
+  resume(): void {
+    if (!this.aborted.signal.aborted) this.stopping = false;
+  }
+
+  /** The session ends: stop now; the page in flight is read again by the next session. */
+  abort(): void {
+    this.stopping = true;
+    this.aborted.abort();
+  }
+
+  private get maxPageSize(): number {
+    return Math.max(1, Math.min(MAX_PAGE_SIZE, this.deps.maxPageSize));
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.runConnected();
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        const message = (error as Error).message;
+        if (isPermanent(error) || attempt >= MAX_ATTEMPTS) {
+          this.ended = true;
+          await this.deps.store.fail(this.backfill.id, message).catch(() => undefined);
+          return;
+        }
+        this.deps.log.warn(`Backfill ${this.backfill.id} (attempt ${attempt}): ${message}`);
+        await delay(500 * 2 ** attempt, undefined, { signal: this.aborted.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private async runConnected(): Promise<void> {
+    const client = new pg.Client({
+      ...this.deps.connection,
+      // Values in exactly the text form the reader's encoders parse (as pgoutput sends them). The
+      // watermark's commit is flushed at once even where synchronous_commit is off: the walsender
+      // only sends flushed WAL, and the page waits for its watermark.
+      options: `${REPLICATION_SESSION_OPTIONS} -c synchronous_commit=on`,
+      statement_timeout: PAGE_STATEMENT_TIMEOUT_MS,
+      query_timeout: undefined,
+    });
+    client.on('error', () => undefined); // surfaces as the failing query's error
+    await client.connect();
+    try {
+      const table = await this.tableOf(client);
+      const { backfill } = this;
+      const shape: PageShape = {
+        schema: table.schema,
+        table: table.name,
+        columns: table.columns.map((c) => c.name),
+        keyset: keysetOf(table.primaryKey, backfill.sortColumn),
+        startColumn: backfill.startPosition === null ? null : backfill.sortColumn,
+      };
+      if (backfill.rowsInitialCount === null) {
+        backfill.rowsInitialCount = await countRows(client, shape, backfill.startPosition);
+        await this.deps.store.setInitialCount(backfill.id, backfill.rowsInitialCount);
+      }
+      while (!this.stopping) {
+        if (await this.nextPage(client, table, shape)) {
+          this.ended = true;
+          await this.deps.store.complete(backfill.id);
+          return;
+        }
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async tableOf(client: pg.Client): Promise<CompiledTable> {
+    const { schema, table: name, sortColumn } = this.backfill;
+    const table = await new SourceCatalog(client).compileNamed(schema, name);
+    if (!table) throw new BackfillProblem(`table ${schema}.${name} does not exist`);
+    if (table.primaryKey.length === 0) throw new BackfillProblem(`table ${schema}.${name} has no primary key`);
+    if (sortColumn !== null && !table.columns.some((c) => c.name === sortColumn)) {
+      throw new BackfillProblem(`table ${schema}.${name} has no column ${sortColumn}`);
+    }
+    return table;
+  }
+
+  /** Reads, watermarks and delivers one page; true when it was the last. */
+  private async nextPage(client: pg.Client, table: CompiledTable, shape: PageShape): Promise<boolean> {
+    const { backfill, deps } = this;
+    const limit = this.pageSize;
+    const page = deps.pages.open(randomUUID(), backfill.id, backfill.sinkId, table);
+    let rows: RawRow[];
+    try {
+      const started = performance.now();
+      const result = await client.query<RawRow>({
+        text: pageSql(shape, backfill.cursor !== null),
+        values: pageParams(backfill.cursor, backfill.startPosition, limit),
+        types: TEXT_VALUES,
+      });
+      rows = result.rows;
+      this.adaptPageSize(performance.now() - started);
+      if (rows.length === 0) {
+        deps.pages.close(page);
+        return true;
+      }
+      page.rows = rows;
+      await client.query(`SELECT pg_logical_emit_message(true, $1, $2)`, [BACKFILL_WATERMARK_PREFIX, page.id]);
+    } catch (error) {
+      deps.pages.close(page);
+      if (isStatementTimeout(error) && limit > 1) {
+        this.pageSize = Math.max(1, Math.floor(limit / 4));
+        return false;
+      }
+      throw error;
+    }
+    const ingested = await this.settled(page.settled);
+    const cursor = cursorOf(rows.at(-1)!, shape.keyset);
+    await deps.store.recordPage(backfill.id, { cursor, rowsProcessed: rows.length, rowsIngested: ingested });
+    backfill.cursor = cursor;
+    return rows.length < limit;
+  }
+
+  private adaptPageSize(queryMs: number): void {
+    if (queryMs < PAGE_TARGET_MS / 4) this.pageSize = Math.min(this.maxPageSize, this.pageSize * 2);
+    else if (queryMs > PAGE_TARGET_MS) this.pageSize = Math.max(1, Math.floor(this.pageSize / 2));
+  }
+
+  private settled(settled: Promise<number>): Promise<number> {
+    const { signal } = this.aborted;
+    if (signal.aborted) return Promise.reject(new Error('session ended'));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new Error('session ended'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      settled.then((value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      }, reject);
+    });
+  }
+}

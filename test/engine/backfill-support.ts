@@ -1,0 +1,91 @@
+import pg from 'pg';
+import { waitFor } from '#testing/databases.js';
+import type { EngineStack } from '#testing/engine.js';
+
+export interface BackfillView {
+  id: string;
+  state: string;
+  table: string;
+  rows_initial_count: number | null;
+  rows_processed_count: number;
+  rows_ingested_count: number;
+  completed_at: string | null;
+  error: string | null;
+}
+
+async function call<T>(stack: EngineStack, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${stack.api.baseUrl}/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.api.bootstrapToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export const createBackfill = (stack: EngineStack, sink: string, body: Record<string, unknown> = {}) =>
+  call<BackfillView>(stack, 'POST', `/sinks/${sink}/backfills`, body);
+
+export const getBackfill = (stack: EngineStack, sink: string, id: string) =>
+  call<BackfillView>(stack, 'GET', `/sinks/${sink}/backfills/${id}`);
+
+export const setBackfillState = (stack: EngineStack, sink: string, id: string, state: string) =>
+  call<BackfillView>(stack, 'PATCH', `/sinks/${sink}/backfills/${id}`, { state });
+
+/** The backfill once `done` says so (e.g. its state is completed). */
+export function waitForBackfill(
+  stack: EngineStack,
+  sink: string,
+  id: string,
+  done: (backfill: BackfillView) => boolean,
+  timeoutMs = 60_000,
+): Promise<BackfillView> {
+  let last: BackfillView | undefined;
+  return waitFor(
+    async () => {
+      last = await getBackfill(stack, sink, id);
+      return done(last) ? last : undefined;
+    },
+    { timeoutMs, message: () => `backfill ${id}: ${JSON.stringify(last)}` },
+  );
+}
+
+export interface Mutator {
+  /** Stops and resolves with how many statements it committed. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Another connection changing random rows of `table (id int PRIMARY KEY, v int, …)` as fast as it
+ * can: updates and deletes of ids up to `maxId`, and inserts of new ids, each in its own transaction.
+ */
+export function startMutator(url: string, table: string, maxId: number): Mutator {
+  let running = true;
+  let committed = 0;
+  const done = (async () => {
+    const client = new pg.Client(url);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ max: number }>(`SELECT coalesce(max(id), 0) AS max FROM ${table}`);
+      let nextId = rows[0]!.max + 1;
+      while (running) {
+        const id = 1 + Math.floor(Math.random() * maxId);
+        const roll = Math.random();
+        if (roll < 0.6) await client.query(`UPDATE ${table} SET v = v + 1 WHERE id = $1`, [id]);
+        else if (roll < 0.85) await client.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+        else await client.query(`INSERT INTO ${table} (id, v) VALUES ($1, 0)`, [nextId++]);
+        committed++;
+      }
+    } finally {
+      await client.end();
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return committed;
+    },
+  };
+}
