@@ -10,7 +10,11 @@ interface OpenApiDocument {
 const document = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8')) as OpenApiDocument;
 const METHODS = ['get', 'put', 'patch', 'post', 'delete'];
 
-/** Every route of the document that addresses one resource by a path parameter. */
+/**
+ * Every route of the document that addresses one resource by a path parameter. A route's resource
+ * kind is the collection segment before its last parameter (`/api/sinks/{sink}/backfills/{id}`
+ * addresses a backfill, `/api/sinks/{sink}/backfills` a sink); earlier parameters address parents.
+ */
 const resourceRoutes = Object.entries(document.paths).flatMap(([path, operations]) =>
   path.includes('{')
     ? Object.keys(operations)
@@ -24,9 +28,20 @@ const BODIES: Record<string, unknown> = {
   '/messages/discard': { ids: ['00000000-0000-4000-8000-000000000000'] },
   '/ack': { ack_ids: ['00000000-0000-4000-8000-000000000000'] },
   '/nack': { ack_ids: ['00000000-0000-4000-8000-000000000000'] },
+  '/backfills/{id}': { state: 'cancelled' },
 };
 
-/** Where the owner lists a kind of resource (pull routes address sinks). */
+/** Each path parameter with the kind of resource it addresses (the segment before it). */
+const parametersOf = (path: string) =>
+  path
+    .split('/')
+    .flatMap((segment, index, segments) =>
+      segment.startsWith('{') ? [{ parameter: segment, kind: segments[index - 1]! }] : [],
+    );
+
+const kindOf = (path: string): string => parametersOf(path).at(-1)!.kind;
+
+/** Where the owner lists a kind of resource (pull routes address sinks); nested lists are added once created. */
 const LIST_OF: Record<string, string> = { sequin_streams: 'sinks', http_pull_consumers: 'sinks' };
 
 describe('tenancy: another account cannot reach any resource, by id or by name', () => {
@@ -47,6 +62,12 @@ describe('tenancy: another account cannot reach any resource, by id or by name',
     });
     const stream = await stack.createSink({ name: `pull-${randomSuffix()}`, destination: { type: 'sequin_stream' } });
     const key = await stack.api.client.POST('/api/api_keys', { body: { name: 'kept' } });
+    const backfill = await stack.api.client.POST('/api/sinks/{sink_id_or_name}/backfills', {
+      params: { path: { sink_id_or_name: sink.id } },
+      body: { table: 't' },
+    });
+    ids.backfills = backfill.data!.id;
+    LIST_OF.backfills = `sinks/${sink.id}/backfills`;
     ids.postgres_databases = stack.databaseId;
     names.postgres_databases = stack.databaseName;
     ids.sinks = sink.id;
@@ -60,17 +81,23 @@ describe('tenancy: another account cannot reach any resource, by id or by name',
   afterAll(() => stack.close());
 
   it('covers every resource route of the OpenAPI document', () => {
-    const kinds = new Set(resourceRoutes.map(({ path }) => path.split('/')[2]!));
+    const kinds = new Set(resourceRoutes.map(({ path }) => kindOf(path)));
     for (const kind of kinds) expect(ids).toHaveProperty(kind);
   });
 
   it.each(resourceRoutes)('$method $path → 404 for another account', async ({ method, path }) => {
     const other = await signupAccount(stack.api);
-    const kind = path.split('/')[2]!;
+    const kind = kindOf(path);
     const body = Object.entries(BODIES).find(([end]) => path.endsWith(end))?.[1];
     const addresses = [ids[kind]!, ...(names[kind] ? [names[kind]!] : [])];
     for (const address of addresses) {
-      const url = `${stack.api.baseUrl}${path.replace(/\{[^}]+\}/, encodeURIComponent(address))}`;
+      // Parents are addressed by the owner's ids: only the account may make the difference.
+      const resolved = parametersOf(path).reduce(
+        (url, { parameter, kind: parent }) =>
+          url.replace(parameter, encodeURIComponent(parent === kind ? address : ids[parent]!)),
+        path,
+      );
+      const url = `${stack.api.baseUrl}${resolved}`;
       const response = await fetch(url, {
         method: method.toUpperCase(),
         headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' },

@@ -5,6 +5,7 @@ import { CoreModule } from '#core/core.module.js';
 import { sluiceLoggerModule } from '#core/logging/logger.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BackfillsModule } from './backfills/backfills.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { ApiValidationPipe } from './common/validation/api-validation.pipe.js';
 import { DatabasesModule } from './databases/databases.module.js';
@@ -25,6 +26,7 @@ export class ApiModule {
         AccountsModule,
         DatabasesModule,
         SinksModule,
+        BackfillsModule,
         SequinStreamsModule,
         HealthModule,
         MetricsModule,

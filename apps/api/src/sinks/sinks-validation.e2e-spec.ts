@@ -122,12 +122,6 @@ const CASES: Case[] = [
   ['max_waiting 0', { max_waiting: 0 }, ['max_waiting']],
   ['annotations as a list', { annotations: ['a'] }, ['annotations']],
   ['annotations as a string', { annotations: 'a' }, ['annotations']],
-  [
-    'initial_backfill true',
-    { initial_backfill: true },
-    ['initial_backfill'],
-    'backfills are not available in this version',
-  ],
   ['initial_backfill as a string', { initial_backfill: 'yes' }, ['initial_backfill']],
   ['a filter', { filter: 'only_big_orders' }, ['filter'], 'function not found'],
   ['a transform', { transform: 'slim' }, ['transform'], 'function not found'],
@@ -183,15 +177,15 @@ describe('sink validation', () => {
   });
 
   it('reports every semantic problem of a request at once', async () => {
-    const body = { ...redisStream(), database: 'nope', initial_backfill: true, filter: 'f' } as CreateSinkBody;
+    const body = { ...redisStream(), database: 'nope', transform: 't', filter: 'f' } as CreateSinkBody;
     const { response, error } = await tenant.client.POST('/api/sinks', { body });
     expect(response.status).toBe(422);
     expect(error).toEqual({
       summary: 'Invalid sink: database not found',
       validation_errors: {
         database: ['not found'],
-        initial_backfill: ['backfills are not available in this version'],
         filter: ['function not found'],
+        transform: ['function not found'],
       },
     });
   });

@@ -1,19 +1,25 @@
 import type { Vault } from '#core/crypto/vault.js';
+import type { Backfill } from '#core/entities/backfill.entity.js';
 import type { Sink } from '#core/entities/sink.entity.js';
+import { toBackfillDto } from '../backfills/backfills.mapper.js';
 import type { SinkDto } from './dto/sink.dto.js';
 import { UNRESTRICTED_SOURCE } from './sink-defaults.js';
 import { asSinkDestination, destinationView } from './sink-destination.js';
 import type { SinkObservation } from './messages/sink-observations.js';
 import { sinkHealth } from './sink-health.js';
 
-/** A sink with the name of its database, which the response carries, and what is observed of its delivery. */
+/**
+ * A sink with the name of its database, which the response carries, what is observed of its
+ * delivery, and its active and paused backfills.
+ */
 export interface SinkRecord {
   sink: Sink;
   databaseName: string;
   observation?: SinkObservation;
+  backfills: Backfill[];
 }
 
-export function toSinkDto({ sink, databaseName, observation }: SinkRecord, vault: Vault): SinkDto {
+export function toSinkDto({ sink, databaseName, observation, backfills }: SinkRecord, vault: Vault): SinkDto {
   return {
     id: sink.id,
     name: sink.name,
@@ -39,6 +45,6 @@ export function toSinkDto({ sink, databaseName, observation }: SinkRecord, vault
     inserted_at: sink.insertedAt.toISOString(),
     updated_at: sink.updatedAt.toISOString(),
     health: sinkHealth(sink, observation),
-    active_backfills: [],
+    active_backfills: backfills.map((backfill) => toBackfillDto(backfill, sink.name)),
   };
 }

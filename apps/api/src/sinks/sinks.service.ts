@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Vault } from '#core/crypto/vault.js';
 import { isUniqueViolation } from '#core/database/pg-errors.js';
-import type { PostgresDatabase } from '#core/entities/postgres-database.entity.js';
+import type { Backfill } from '#core/entities/backfill.entity.js';
+import type { DiscoveredTable, PostgresDatabase } from '#core/entities/postgres-database.entity.js';
 import type { Sink } from '#core/entities/sink.entity.js';
 import { NotFoundError, ValidationError } from '#core/errors/api-errors.js';
 import { Notifier } from '#core/queues/notifier.js';
+import { BackfillsRepository } from '#core/repositories/backfills.repository.js';
 import { PostgresDatabasesRepository } from '#core/repositories/postgres-databases.repository.js';
 import { SinksRepository } from '#core/repositories/sinks.repository.js';
+import { newBackfill, planInitialBackfills } from '../backfills/backfill-tables.js';
 import type { CreateDestinationDto, PatchDestinationDto } from './dto/destination.dto.js';
 import type { CreateSinkDto, PatchSinkDto, SinkSettingsInputDto, UpdateSinkDto } from './dto/sink-input.dto.js';
 import { FieldErrors, findNulCharacter } from './field-errors.js';
@@ -29,7 +32,6 @@ const FUNCTION_FIELDS = ['filter', 'transform', 'routing'] as const;
 
 /** Fields no request may set to anything but their default until the features behind them exist. */
 function refuseUnavailableFeatures(body: SinkSettingsInputDto, errors: FieldErrors): void {
-  if (body.initial_backfill === true) errors.add(['initial_backfill'], 'backfills are not available in this version');
   for (const field of FUNCTION_FIELDS) {
     if (body[field] !== undefined && body[field] !== null) errors.add([field], 'function not found');
   }
@@ -38,6 +40,15 @@ function refuseUnavailableFeatures(body: SinkSettingsInputDto, errors: FieldErro
 function refuseNulCharacters(body: object, errors: FieldErrors): void {
   const path = findNulCharacter(body);
   if (path) errors.add(path.length > 0 ? path : ['body'], 'must not contain NUL characters');
+}
+
+/** `initial_backfill` acts at creation only; an update may repeat the stored value, not change it. */
+function refuseInitialBackfillChange(body: SinkSettingsInputDto, sink: Sink, errors: FieldErrors): void {
+  if (body.initial_backfill !== undefined && body.initial_backfill !== sink.initialBackfill)
+    errors.add(
+      ['initial_backfill'],
+      'cannot be changed after the sink is created; start a backfill with POST /api/sinks/{sink}/backfills',
+    );
 }
 
 /** The update a PUT or PATCH makes to the stored destination, or undefined when it leaves it alone. */
@@ -51,6 +62,7 @@ export class SinksService {
     private readonly vault: Vault,
     private readonly notifier: Notifier,
     private readonly observations: SinkObservations,
+    private readonly backfills: BackfillsRepository,
   ) {}
 
   async list(accountId: string): Promise<SinkRecord[]> {
@@ -59,24 +71,37 @@ export class SinksService {
       this.databases.find(accountId),
     ]);
     const names = new Map(databases.map((d) => [d.id, d.name]));
-    const observed = await this.observations.observe(accountId, sinks);
+    const [observed, backfills] = await Promise.all([
+      this.observations.observe(accountId, sinks),
+      this.runningBackfills(accountId, sinks),
+    ]);
     return sinks.map((sink) => ({
       sink,
       databaseName: names.get(sink.postgresDatabaseId) ?? '',
       observation: observed.get(sink.id),
+      backfills: backfills.get(sink.id) ?? [],
     }));
   }
 
   async get(accountId: string, idOrName: string): Promise<SinkRecord> {
     const sink = await this.find(accountId, idOrName);
-    const [database, observed] = await Promise.all([
+    const [database, observed, backfills] = await Promise.all([
       this.databaseOf(accountId, sink),
       this.observations.observe(accountId, [sink]),
+      this.runningBackfills(accountId, [sink]),
     ]);
-    return { sink, databaseName: database.name, observation: observed.get(sink.id) };
+    return {
+      sink,
+      databaseName: database.name,
+      observation: observed.get(sink.id),
+      backfills: backfills.get(sink.id) ?? [],
+    };
   }
 
-  /** Validates everything, then reads the source's WAL position, then saves: a failure writes nothing. */
+  /**
+   * Validates everything, then reads the source's WAL position, then saves the sink and its initial
+   * backfills: a failure writes nothing.
+   */
   async create(accountId: string, body: CreateSinkDto): Promise<SinkRecord> {
     const errors = new FieldErrors();
     refuseNulCharacters(body, errors);
@@ -89,6 +114,10 @@ export class SinksService {
     const source = normalizeSource(body.source);
     const tables = normalizeTables(body.tables ?? []);
     if (database) checkScope(database.tables, source, tables, errors);
+    const backfillTables =
+      database && errors.isEmpty && body.initial_backfill === true
+        ? planInitialBackfills(database.tables, source, errors)
+        : [];
     if (!database || !errors.isEmpty) throw errors.toError('sink');
 
     const id = randomUUID();
@@ -115,8 +144,9 @@ export class SinksService {
       routing: null,
       startLsn,
     });
+    const backfills = await this.startInitialBackfills(accountId, sink, backfillTables);
     await this.notifier.changed({ accountId, databaseId: database.id });
-    return { sink, databaseName: database.name };
+    return { sink, databaseName: database.name, backfills };
   }
 
   /** PUT: a given destination replaces the stored one (keeping the stored password when it is left out). */
@@ -164,6 +194,7 @@ export class SinksService {
     if (body.name !== undefined && (await this.sinks.isNameTaken(accountId, body.name, sink.id)))
       errors.add(['name'], NAME_TAKEN);
     refuseUnavailableFeatures(body, errors);
+    refuseInitialBackfillChange(body, sink, errors);
     const stored = asSinkDestination(sink.destination);
     const requested: CreateDestinationDto | PatchDestinationDto | undefined = body.destination;
     if (requested && requested.type !== stored.type) {
@@ -191,11 +222,46 @@ export class SinksService {
       ackWaitMs: body.ack_wait_ms ?? sink.ackWaitMs,
       maxWaiting: body.max_waiting ?? sink.maxWaiting,
       annotations: body.annotations ?? sink.annotations,
-      initialBackfill: body.initial_backfill ?? sink.initialBackfill,
     });
     await this.notifier.changed({ accountId, databaseId: database.id });
-    const observed = await this.observations.observe(accountId, [saved]);
-    return { sink: saved, databaseName: database.name, observation: observed.get(saved.id) };
+    const [observed, backfills] = await Promise.all([
+      this.observations.observe(accountId, [saved]),
+      this.runningBackfills(accountId, [saved]),
+    ]);
+    return {
+      sink: saved,
+      databaseName: database.name,
+      observation: observed.get(saved.id),
+      backfills: backfills.get(saved.id) ?? [],
+    };
+  }
+
+  /** Active and paused backfills (what `active_backfills` shows), by sink id. */
+  private async runningBackfills(accountId: string, sinks: readonly Sink[]): Promise<Map<string, Backfill[]>> {
+    const bySink = new Map<string, Backfill[]>();
+    const running = await this.backfills.runningOfSinks(
+      accountId,
+      sinks.map((sink) => sink.id),
+    );
+    for (const backfill of running) bySink.set(backfill.sinkId, [...(bySink.get(backfill.sinkId) ?? []), backfill]);
+    return bySink;
+  }
+
+  /** All or none; when they cannot be written, the sink is removed again, so the request writes nothing. */
+  private async startInitialBackfills(
+    accountId: string,
+    sink: Sink,
+    tables: readonly DiscoveredTable[],
+  ): Promise<Backfill[]> {
+    try {
+      return await this.backfills.createMany(
+        accountId,
+        tables.map((table) => newBackfill(sink.id, table)),
+      );
+    } catch (error) {
+      await this.sinks.delete(accountId, { id: sink.id });
+      throw error;
+    }
   }
 
   private async checkSameDatabase(

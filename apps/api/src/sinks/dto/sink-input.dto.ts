@@ -118,7 +118,10 @@ export abstract class SinkSettingsInputDto {
   @IsObject()
   annotations?: Record<string, unknown>;
 
-  /** true would start a full backfill of every table in scope; backfills are not available in this version, so only false is accepted. */
+  /**
+   * true: start a full backfill of every table in scope when the sink is created (each table needs a
+   * primary key). Default false. An update cannot change it: start backfills through the backfills routes.
+   */
   @IsOptionalNotNull() @IsBoolean() initial_backfill?: boolean;
 
   /** Name of a filter function; none exist yet, so only null is accepted. */

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { SinkAction, SinkStatus } from '#core/entities/sink.entity.js';
+import { BackfillDto } from '../../backfills/dto/backfill.dto.js';
 import { DESTINATION_VARIANTS, type DestinationDto } from './destination.dto.js';
 import { destinationSchema } from './destination-field.decorator.js';
 import { SINK_ACTIONS, SINK_STATUSES, SinkTableDto } from './sink-input.dto.js';
@@ -61,8 +62,8 @@ export class SinkDto {
   /** @format date-time */
   updated_at!: string;
   health!: SinkHealthDto;
-  /** Backfills in progress (none until backfills are available). */
-  active_backfills!: Record<string, unknown>[];
+  /** The sink's active and paused backfills, oldest first. */
+  active_backfills!: BackfillDto[];
 }
 
 export class SinkListDto {
