@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import type { SluiceConfig } from '#core/config/config.js';
 import { ApiModule } from './api.module.js';
@@ -25,8 +26,11 @@ export async function createApiApp(config: SluiceConfig): Promise<NestExpressApp
   return app;
 }
 
+/** The API listening on `config.port` (0: a free port); logs its URL. */
 export async function bootstrapApi(config: SluiceConfig): Promise<NestExpressApplication> {
   const app = await createApiApp(config);
   await app.listen(config.port);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  app.get(Logger).log(`API listening at http://127.0.0.1:${port}/api`, 'SluiceApi');
   return app;
 }

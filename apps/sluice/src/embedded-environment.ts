@@ -8,6 +8,12 @@ import { generateApiToken } from '#core/crypto/tokens.js';
 import { startPostgresServer } from '#core/embedded/postgres-server.js';
 import { startRedisServer } from '#core/embedded/redis-server.js';
 
+/** URLs of the servers started here (to print: the walk-through uses them as source and sink). */
+export interface EmbeddedServers {
+  postgresUrl?: string;
+  redisUrl?: string;
+}
+
 /**
  * `npm start` with no DATABASE_URL / REDIS_URL: a private Postgres and Redis under `.sluice/` on free ports,
  * and (for an embedded database) a vault key and bootstrap token generated once and kept in `.sluice/`.
@@ -17,10 +23,11 @@ export async function prepareEmbeddedEnvironment(
   env: NodeJS.ProcessEnv,
   onShutdown: OnShutdown,
   baseDir = join(process.cwd(), '.sluice'),
-): Promise<void> {
+): Promise<EmbeddedServers> {
   const embedDatabase = !env.DATABASE_URL;
   const embedRedis = !env.REDIS_URL;
-  if (!embedDatabase && !embedRedis) return;
+  const started: EmbeddedServers = {};
+  if (!embedDatabase && !embedRedis) return started;
   // Report bad configuration before creating anything, and as the only output.
   loadConfig({
     ...env,
@@ -47,7 +54,7 @@ export async function prepareEmbeddedEnvironment(
       await postgres.stop();
       log.end();
     });
-    env.DATABASE_URL = postgres.url;
+    env.DATABASE_URL = started.postgresUrl = postgres.url;
   }
   if (embedRedis) {
     const dir = join(baseDir, 'redis');
@@ -58,8 +65,9 @@ export async function prepareEmbeddedEnvironment(
       await redis.stop();
       log.end();
     });
-    env.REDIS_URL = redis.url;
+    env.REDIS_URL = started.redisUrl = redis.url;
   }
+  return started;
 }
 
 function randomVaultKey(): string {

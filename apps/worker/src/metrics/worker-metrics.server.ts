@@ -10,22 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
-import { ConfigError, type SluiceConfig } from '#core/config/config.js';
+import type { SluiceConfig } from '#core/config/config.js';
+import { workerMetricsPort } from './worker-metrics-port.js';
 import { workerMetricsRegistry } from './worker-metrics.js';
-
-export const WORKER_METRICS_PORT_VARIABLE = 'SLUICE_WORKER_METRICS_PORT';
-export const DEFAULT_WORKER_METRICS_PORT = 7377;
-
-/** `SLUICE_WORKER_METRICS_PORT`: 0 disables the endpoint; a bad value stops the process naming the variable. */
-export function workerMetricsPort(env: NodeJS.ProcessEnv): number {
-  const text = env[WORKER_METRICS_PORT_VARIABLE];
-  if (text === undefined || text.trim() === '') return DEFAULT_WORKER_METRICS_PORT;
-  const port = Number(text);
-  if (!/^\d+$/.test(text.trim()) || port > 65535) {
-    throw new ConfigError(WORKER_METRICS_PORT_VARIABLE, `must be an integer from 0 to 65535 (0: off), got "${text}"`);
-  }
-  return port;
-}
 
 /**
  * A worker-only process (no API role, whose `/metrics` already includes the worker metrics) serves

@@ -1,0 +1,36 @@
+export const REDACTED = '[redacted]';
+const MASK = '***';
+const URL_KEYS = new Set(['url', 'databaseUrl', 'redisUrl']);
+const SECRET_QUERY_PARAMETERS = ['password', 'sslpassword', 'sslkey'];
+
+/**
+ * pino's censor for REDACTED_PATHS: a URL keeps everything but its password (`postgresql://u:***@h/db`;
+ * `req.url` paths stay as they are); any other redacted value is replaced entirely.
+ */
+export function censorSecret(value: unknown, path: string[]): unknown {
+  if (!URL_KEYS.has(path.at(-1) ?? '')) return REDACTED;
+  return typeof value === 'string' ? maskUrlCredentials(value) : REDACTED;
+}
+
+/** The URL with its password (user info or query parameter) masked; unparsable text with an `@` is redacted. */
+export function maskUrlCredentials(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // A request path such as /api/sinks/x carries no credentials.
+    return text.includes('@') ? REDACTED : text;
+  }
+  let masked = false;
+  if (url.password !== '') {
+    url.password = MASK;
+    masked = true;
+  }
+  for (const name of SECRET_QUERY_PARAMETERS) {
+    if (url.searchParams.has(name)) {
+      url.searchParams.set(name, MASK);
+      masked = true;
+    }
+  }
+  return masked ? url.toString() : text;
+}
