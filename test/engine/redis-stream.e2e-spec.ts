@@ -11,10 +11,18 @@ describe('engine: redis_stream', () => {
   });
   afterAll(() => stack.close());
 
+  async function currentWalLsn(): Promise<bigint> {
+    const { rows } = await stack.source.client.query<{ lsn: string }>(
+      `SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`,
+    );
+    return BigInt(rows[0]!.lsn);
+  }
+
   it('delivers every committed change in commit order, with the spec envelope', async () => {
     const streamKey = `orders-${Date.now()}`;
     const sink = await stack.createSink({
       name: 'orders-stream',
+      source: { include_tables: ['orders'] },
       destination: { type: 'redis_stream', host: '127.0.0.1', port: stack.sinkRedisPort, stream_key: streamKey },
     });
 
@@ -65,18 +73,34 @@ describe('engine: redis_stream', () => {
     expect(JSON.parse(update.fields.changes!)).toEqual({});
   });
 
-  it('moves the slot past delivered changes and past idle time and out-of-scope writes', async () => {
-    const before = await stack.confirmedFlushLsn();
-    await stack.source.client.query(`CREATE TABLE IF NOT EXISTS unrelated (id int PRIMARY KEY)`);
-    await stack.source.client.query(`INSERT INTO unrelated VALUES (1), (2)`);
-    const { rows } = await stack.source.client.query<{ lsn: string }>(
-      `SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`,
-    );
-    const target = BigInt(rows[0]!.lsn);
-    await waitFor(async () => (await stack.confirmedFlushLsn()) >= target, {
-      timeoutMs: 30_000,
-      message: 'slot to pass idle WAL',
+  it('moves the slot when the source is idle or writes only out of scope, delivering nothing', async () => {
+    const streamKey = `orders-idle-${Date.now()}`;
+    await stack.createSink({
+      name: 'orders-idle',
+      source: { include_tables: ['orders'] },
+      destination: { type: 'redis_stream', host: '127.0.0.1', port: stack.sinkRedisPort, stream_key: streamKey },
     });
-    expect(await stack.confirmedFlushLsn()).toBeGreaterThan(before);
+    // Valid only if no sink on the slot takes `unrelated`: then nothing is delivered for those writes.
+    const { data: sinks } = await stack.api.client.GET('/api/sinks');
+    const onSlot = sinks!.data.filter((sink) => sink.database_id === stack.databaseId);
+    expect(onSlot.map((sink) => sink.source.include_tables)).toEqual(onSlot.map(() => ['public.orders']));
+
+    // The sink is running once an in-scope change reaches its stream.
+    await stack.source.client.query(`INSERT INTO orders (customer) VALUES ('before-idle')`);
+    await waitForStreamLength(stack.sinkRedis, streamKey, 1);
+
+    // Out-of-scope transactions, then WAL holding no transaction at all (a checkpoint record): only
+    // idle keepalives can carry the slot past the latter.
+    await stack.source.client.query(`CREATE TABLE unrelated (id int PRIMARY KEY)`);
+    for (let i = 1; i <= 20; i++) await stack.source.client.query(`INSERT INTO unrelated VALUES ($1)`, [i]);
+    const afterTransactions = await currentWalLsn();
+    await stack.source.client.query('CHECKPOINT');
+    const afterWrites = await currentWalLsn();
+    expect(afterWrites).toBeGreaterThan(afterTransactions);
+    await waitFor(async () => (await stack.confirmedFlushLsn()) >= afterWrites, {
+      timeoutMs: 30_000,
+      message: 'the slot to be confirmed past WAL holding only out-of-scope writes and a checkpoint',
+    });
+    expect(await stack.sinkRedis.xlen(streamKey)).toBe(1);
   });
 });

@@ -22,8 +22,13 @@ export interface SpawnedProcess {
   hasLocalPort(port: number): boolean;
 }
 
+export interface SpawnWorkerOptions {
+  /** More environment variables, e.g. `NODE_EXTRA_CA_CERTS` for a sink Redis with a test CA. */
+  env?: Record<string, string>;
+}
+
 /** A worker role in its own OS process, with the same configuration as the test's API. */
-export function spawnWorker(config: SluiceConfig): SpawnedProcess {
+export function spawnWorker(config: SluiceConfig, options: SpawnWorkerOptions = {}): SpawnedProcess {
   const child = spawn(process.execPath, ['--import', './libs/testing/src/register-ts.mjs', 'apps/worker/src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -35,6 +40,7 @@ export function spawnWorker(config: SluiceConfig): SpawnedProcess {
       SLUICE_LEASE_MS: String(config.leaseMs),
       LOG_LEVEL: process.env.SLUICE_TEST_WORKER_LOG_LEVEL ?? 'warn',
       SLUICE_MIGRATE: 'false',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

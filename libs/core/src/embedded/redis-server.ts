@@ -16,6 +16,8 @@ export interface RedisServerOptions {
   log?: (line: string) => void;
   /** How long to wait for PING to answer. Default 30 s. */
   startTimeoutMs?: number;
+  /** More server options (e.g. `--tls-port …`); the plain port stays, for the readiness check. */
+  extraArgs?: string[];
 }
 
 export interface RedisServer {
@@ -48,6 +50,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     const args = ['--port', `${port}`, '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', ...persistence];
+    args.push(...(options.extraArgs ?? []));
     const server = spawnManaged('redis-server', binary, args, { parentDeathSignal: 'SIGTERM', log: options.log });
     try {
       await waitUntilAnswering(server, port, options.startTimeoutMs ?? 30_000);

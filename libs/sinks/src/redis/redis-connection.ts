@@ -12,6 +12,9 @@ export interface RedisDestinationConnection {
 
 const COMMAND_TIMEOUT_MS = 10_000;
 
+/** Why each sink client's last connection attempt failed (WRONGPASS, a certificate error, ECONNREFUSED…). */
+const connectionErrors = new WeakMap<Redis, Error>();
+
 /**
  * A client for the user's Redis that fails fast instead of queueing: while it is down, commands
  * reject at once and the sink's retry/backoff decides what happens, not ioredis' offline queue.
@@ -31,8 +34,12 @@ export function connectSinkRedis(connection: RedisDestinationConnection, name: s
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
     lazyConnect: true,
+    // Closing happens after every reply is in; otherwise a failed connection's socket keeps a 2 s timer alive.
+    disconnectTimeout: 0,
   });
-  client.on('error', () => undefined); // failures surface through the commands that hit them
+  // Failures surface through the commands that hit them; the reason is kept for ensureConnected.
+  client.on('error', (error) => connectionErrors.set(client, error));
+  client.on('ready', () => connectionErrors.delete(client));
   return client;
 }
 
@@ -40,7 +47,12 @@ export function connectSinkRedis(connection: RedisDestinationConnection, name: s
 export async function ensureConnected(client: Redis): Promise<void> {
   if (client.status === 'ready') return;
   if (client.status === 'wait' || client.status === 'end') {
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (error) {
+      // connect() only says "Connection is closed."; the error event before it says why.
+      throw connectionErrors.get(client) ?? error;
+    }
     return;
   }
   await new Promise<void>((resolve, reject) => {
@@ -58,16 +70,12 @@ export async function ensureConnected(client: Redis): Promise<void> {
 export type DeliveryOutcome = { ok: true } | { ok: false; error: string };
 
 /** ioredis pipeline replies → one outcome per command; a missing reply is a failure, never a success. */
-export function outcomesOf(
-  replies: Array<[Error | null, unknown]> | null,
-  count: number,
-  accept?: (error: Error) => boolean,
-): DeliveryOutcome[] {
+export function outcomesOf(replies: Array<[Error | null, unknown]> | null, count: number): DeliveryOutcome[] {
   const outcomes: DeliveryOutcome[] = [];
   for (let i = 0; i < count; i++) {
     const reply = replies?.[i];
     if (!reply) outcomes.push({ ok: false, error: 'no reply from Redis' });
-    else if (reply[0] && !accept?.(reply[0])) outcomes.push({ ok: false, error: reply[0].message });
+    else if (reply[0]) outcomes.push({ ok: false, error: reply[0].message });
     else outcomes.push({ ok: true });
   }
   return outcomes;

@@ -14,6 +14,20 @@ export function lsnStreamId(message: Message): string {
   return `${message.metadata.commit_lsn}-${message.metadata.commit_idx}`;
 }
 
+/** Whether a stream entry was written in `lsn` mode: its id is the one its own metadata gives. */
+export function hasLsnStreamId(id: string, fields: string[]): boolean {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] !== 'metadata') continue;
+    try {
+      const metadata = JSON.parse(fields[i + 1]!) as Partial<Message['metadata']>;
+      return id === `${metadata.commit_lsn}-${metadata.commit_idx}`;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
   readonly ordering = 'total' as const;
   private readonly writer: RedisStreamWriter;
@@ -22,7 +36,7 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
     private readonly destination: StoredRedisStreamDestination,
     private readonly client: Redis,
   ) {
-    this.writer = new RedisStreamWriter(client, destination.stream_key, destination.max_len);
+    this.writer = new RedisStreamWriter(client, destination.stream_key, destination.max_len, hasLsnStreamId);
   }
 
   toPayload(message: Message): StreamEntry {
