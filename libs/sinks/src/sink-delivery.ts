@@ -10,6 +10,11 @@ export type OrderingMode = 'total' | 'per-group';
 /** How one push sink turns messages into destination commands and sends them. */
 export interface SinkDelivery<P> {
   readonly ordering: OrderingMode;
+  /**
+   * Per-group deliveries whose failures can be one message's fault (a key the destination refuses):
+   * a poisoned group is parked in the metadata Postgres instead of filling the in-flight bound.
+   */
+  readonly parksPoisonedGroups?: boolean;
   /** Overrides the sink's batch_size (a Sequin Stream stores in large batches whatever batch_size says). */
   readonly preferredBatchSize?: number;
   /** The command for a message, or null when this sink writes nothing for it (settled at once). */

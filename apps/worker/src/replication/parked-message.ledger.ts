@@ -1,6 +1,8 @@
 import type { ParkedMessagesRepository, ParkedMessageWrite } from '#core/repositories/parked-messages.repository.js';
 import type { MessageLedger } from '#replication/reader/message-ledger.js';
-import type { PipelineMessage } from '#replication/pipeline/sink-pipeline.js';
+import type { ParkedMessage } from '#core/entities/parked-message.entity.js';
+import type { Message } from '#replication/messages/message.js';
+import type { ParkedRecord, PipelineMessage } from '#replication/pipeline/sink-pipeline.js';
 
 function toWrite(message: PipelineMessage<unknown>): ParkedMessageWrite {
   return {
@@ -12,6 +14,18 @@ function toWrite(message: PipelineMessage<unknown>): ParkedMessageWrite {
     lastError: message.lastError,
     notVisibleUntil: message.notVisibleUntil > 0 ? new Date(message.notVisibleUntil) : null,
     data: message.message,
+  };
+}
+
+function toParkedRecord(row: ParkedMessage | null): ParkedRecord | null {
+  if (!row) return null;
+  return {
+    message: row.data as unknown as Message,
+    idempotencyKey: row.idempotencyKey,
+    commitLsn: BigInt(row.commitLsn),
+    deliverCount: row.deliverCount,
+    lastError: row.lastError,
+    notVisibleUntil: row.notVisibleUntil?.getTime() ?? 0,
   };
 }
 
@@ -92,6 +106,19 @@ export function parkedMessageLedger(
       records.keys.add(message.idempotencyKey);
       const write = toWrite(message);
       return then(records, () => messages.record(accountId, sinkId, 'dead', write));
+    },
+    parking(sinkId) {
+      const records = recordsOf(sinkId);
+      // Through the sink's write queue: a failing record's upsert never lands after its removal.
+      return {
+        groups: () => messages.parkedGroups(accountId, sinkId),
+        store: (parked) => then(records, () => messages.park(accountId, sinkId, parked.map(toWrite))),
+        head: (groupId) => then(records, () => messages.parkedHead(accountId, sinkId, groupId)).then(toParkedRecord),
+        remove: (key) => {
+          records.keys.delete(key);
+          return then(records, () => messages.removeKeys(accountId, sinkId, [key]));
+        },
+      };
     },
     delivered(sinkId, delivered) {
       observer?.delivered(sinkId, delivered);

@@ -1,8 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export type ParkedMessageState = 'failing' | 'dead';
+export type ParkedMessageState = 'pending' | 'failing' | 'dead';
 
-/** A push-sink message that failed at least once (failing) or exhausted max_retry_count (dead). */
+/**
+ * A push-sink message that failed at least once (failing), exhausted max_retry_count (dead), or was
+ * parked behind a failing head of its group without being tried yet (pending).
+ */
 @Entity({ name: 'parked_messages' })
 export class ParkedMessage {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -17,8 +20,8 @@ export class ParkedMessage {
   @Column({ name: 'deliver_count', type: 'integer' }) deliverCount!: number;
   @Column({ name: 'last_error', type: 'text', nullable: true }) lastError!: string | null;
   @Column({ name: 'not_visible_until', type: 'timestamptz', nullable: true }) notVisibleUntil!: Date | null;
-  /** The message envelope. */
-  @Column({ type: 'jsonb' }) data!: Record<string, unknown>;
+  /** The message envelope (json, not jsonb: redelivered as it was, key order included). */
+  @Column({ type: 'json' }) data!: Record<string, unknown>;
   @CreateDateColumn({ name: 'inserted_at', type: 'timestamptz' }) insertedAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { Not, type Repository } from 'typeorm';
 import { ParkedMessage, type ParkedMessageState } from '../entities/parked-message.entity.js';
 import { AccountScopedRepository } from '../tenancy/account-scoped.repository.js';
 
@@ -63,10 +63,53 @@ export class ParkedMessagesRepository extends AccountScopedRepository<ParkedMess
     );
   }
 
-  /** Dead-lettered keys of a sink: a replay after a crash must not deliver them again. */
-  async deadKeys(accountId: string, sinkId: string): Promise<Set<string>> {
-    const rows = await this.find(accountId, { sinkId, state: 'dead' });
-    return new Set(rows.map((row) => row.idempotencyKey));
+  /** Groups of a sink with live (not dead) records: the groups a reader restores as parked. */
+  async parkedGroups(accountId: string, sinkId: string): Promise<string[]> {
+    const rows: Array<{ group_id: string }> = await this.messages.query(
+      `SELECT DISTINCT group_id FROM parked_messages
+        WHERE account_id = $1 AND sink_id = $2 AND state <> 'dead' AND group_id IS NOT NULL`,
+      [accountId, sinkId],
+    );
+    return rows.map((row) => row.group_id);
+  }
+
+  /**
+   * Parks messages behind their groups' records: never tried → pending, tried → failing. A key that
+   * already has a record keeps it (a replay after a restart, or a dead-lettered message).
+   */
+  async park(accountId: string, sinkId: string, messages: ParkedMessageWrite[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.messages.query(
+      `INSERT INTO parked_messages
+         (account_id, sink_id, idempotency_key, state, group_id, commit_lsn, commit_idx, deliver_count, last_error, not_visible_until, data)
+       SELECT $1, $2, m.key, CASE WHEN m.deliver_count > 0 THEN 'failing' ELSE 'pending' END, m.group_id,
+              m.commit_lsn, m.commit_idx, m.deliver_count, m.last_error, m.not_visible_until, m.data
+         FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[], $7::int[], $8::text[], $9::timestamptz[], $10::json[])
+              AS m(key, group_id, commit_lsn, commit_idx, deliver_count, last_error, not_visible_until, data)
+       ON CONFLICT (sink_id, idempotency_key) DO NOTHING`,
+      [
+        accountId,
+        sinkId,
+        messages.map((m) => m.idempotencyKey),
+        messages.map((m) => m.groupId),
+        messages.map((m) => m.commitLsn.toString()),
+        messages.map((m) => m.commitIdx),
+        messages.map((m) => m.deliverCount),
+        messages.map((m) => m.lastError),
+        messages.map((m) => m.notVisibleUntil),
+        messages.map((m) => JSON.stringify(m.data)),
+      ],
+    );
+  }
+
+  /** The oldest live record of a parked group. */
+  async parkedHead(accountId: string, sinkId: string, groupId: string): Promise<ParkedMessage | null> {
+    const rows = await this.messages.find({
+      where: { accountId, sinkId, groupId, state: Not('dead') },
+      order: { commitLsn: 'ASC', commitIdx: 'ASC' },
+      take: 1,
+    });
+    return rows[0] ?? null;
   }
 
   /** Keys of every record of a sink, failing or dead (the reader removes them when it delivers one). */

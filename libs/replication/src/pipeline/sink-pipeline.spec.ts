@@ -2,7 +2,14 @@ import { waitFor } from '#testing/databases.js';
 import type { DeliveryOutcome } from '#sinks/redis/redis-connection.js';
 import type { Message } from '../messages/message.js';
 import { FlushTracker } from './flush-tracker.js';
-import { type OrderingMode, type PipelineHooks, type PipelineMessage, SinkPipeline } from './sink-pipeline.js';
+import {
+  type OrderingMode,
+  type ParkedRecord,
+  type ParkingHooks,
+  type PipelineHooks,
+  type PipelineMessage,
+  SinkPipeline,
+} from './sink-pipeline.js';
 
 interface Payload {
   key: string;
@@ -10,9 +17,47 @@ interface Payload {
 }
 
 /** A fake destination: records what it received and fails what `failing` says. */
+/** An in-memory parking store, like parked_messages: one row per key, in commit order per group. */
+function parkingStore(
+  initial: ParkedRecord[] = [],
+  groupOf: (r: ParkedRecord) => string = (r) => String(r.message.record.key),
+) {
+  const rows: Array<ParkedRecord & { groupId: string }> = initial.map((r) => ({ ...r, groupId: groupOf(r) }));
+  const dead = new Set<string>();
+  const hooks: ParkingHooks<Payload> = {
+    groups: async () => [...new Set(rows.map((r) => r.groupId))],
+    async store(messages) {
+      await new Promise((r) => setImmediate(r));
+      for (const m of messages) {
+        if (rows.some((r) => r.idempotencyKey === m.idempotencyKey)) continue;
+        rows.push({ ...m, groupId: m.groupId! });
+      }
+      rows.sort((a, b) => Number(a.commitLsn - b.commitLsn));
+    },
+    head: async (groupId) => rows.find((r) => r.groupId === groupId && !dead.has(r.idempotencyKey)) ?? null,
+    async remove(key) {
+      const index = rows.findIndex((r) => r.idempotencyKey === key);
+      if (index >= 0) rows.splice(index, 1);
+    },
+    payloadOf: (message) => message.record as unknown as Payload,
+  };
+  /** Like the ledger's dead-letter record: the row stays, as dead. */
+  const markDead = (key: string) => dead.add(key);
+  return { rows, hooks, markDead, live: () => rows.filter((r) => !dead.has(r.idempotencyKey)) };
+}
+
 function harness(
   mode: OrderingMode,
-  options: { batchSize?: number; maxAckPending?: number; maxRetryCount?: number | null } = {},
+  options: {
+    batchSize?: number;
+    maxAckPending?: number;
+    maxRetryCount?: number | null;
+    parking?: ParkingHooks<Payload>;
+    parkAfterMs?: number;
+    /** Failures are the destination refusing the command (true) or a connection failure (false). */
+    refused?: boolean;
+    onDead?: (key: string) => void;
+  } = {},
 ) {
   const received: Payload[] = [];
   const batches: number[] = [];
@@ -29,7 +74,7 @@ function harness(
       return payloads.map((p) => {
         if (failing(p) || (mode === 'total' && refused)) {
           refused = true;
-          return { ok: false, error: `refused ${p.key}` };
+          return { ok: false, error: `refused ${p.key}`, refused: options.refused ?? true };
         }
         received.push(p);
         return { ok: true };
@@ -37,11 +82,15 @@ function harness(
     },
     delivered: () => undefined,
     failed: async (m) => void failures.push(m.idempotencyKey),
-    deadLettered: async (m) => void dead.push(m.idempotencyKey),
+    deadLettered: async (m) => {
+      dead.push(m.idempotencyKey);
+      options.onDead?.(m.idempotencyKey);
+    },
     retryDelayMs: () => 30,
     onError: (e) => {
       throw e;
     },
+    parking: options.parking,
   };
   const pipeline = new SinkPipeline<Payload>(
     mode,
@@ -50,6 +99,7 @@ function harness(
       maxAckPending: options.maxAckPending ?? 1000,
       maxRetryCount: options.maxRetryCount ?? null,
       paused: false,
+      parkAfterMs: options.parkAfterMs,
     },
     tracker,
     hooks,
@@ -180,5 +230,80 @@ describe('SinkPipeline', () => {
     expect(h.pipeline.discard(new Set(['k3']))).toHaveLength(1);
     expect(h.pipeline.outstanding).toBe(0);
     await waitFor(async () => h.tracker.flushLsn === 31n);
+  });
+
+  describe('parking a poisoned group (per-group)', () => {
+    it('parks it once its head has failed long enough, so other groups never hit the bound; delivers it in order once it can', async () => {
+      const store = parkingStore();
+      const h = harness('per-group', { maxAckPending: 10, parking: store.hooks, parkAfterMs: 60 });
+      let poisoned = true;
+      h.setFailing((p) => p.key === 'p' && poisoned);
+      h.push('p', 0);
+      h.push('ok', 0);
+      await waitFor(async () => store.rows.length === 1, { message: 'the poisoned head to be parked' });
+      for (let i = 1; i <= 40; i++) {
+        h.push('p', i);
+        h.push(`ok${i % 3}`, i);
+        await waitFor(async () => !h.pipeline.isFull);
+      }
+      await waitFor(async () => h.received.filter((p) => p.key !== 'p').length === 41);
+      await waitFor(async () => store.rows.length === 41 && h.pipeline.outstanding === 0);
+      expect(h.tracker.flushLsn).toBe(821n); // parked messages are settled: the slot moves on
+
+      poisoned = false;
+      await waitFor(async () => store.rows.length === 0, { message: 'the parked group to drain' });
+      expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([...Array(41).keys()]);
+      h.push('p', 41); // unparked: back to the in-memory path
+      await waitFor(async () => h.received.filter((p) => p.key === 'p').length === 42);
+      expect(store.rows).toHaveLength(0);
+    });
+
+    it('parks nothing while the destination is down (connection failures): the bound holds', async () => {
+      const store = parkingStore();
+      const h = harness('per-group', { maxAckPending: 5, parking: store.hooks, parkAfterMs: 20, refused: false });
+      h.setFailing(() => true);
+      for (let i = 0; i < 5; i++) h.push(`g${i}`, i);
+      await waitFor(async () => h.failures.length >= 15); // several rounds of retries, well past parkAfterMs
+      expect(store.rows).toHaveLength(0);
+      expect(h.pipeline.isFull).toBe(true);
+    });
+
+    it('restores groups an earlier session parked before sending anything, and keeps their order', async () => {
+      const old = (value: number): ParkedRecord => ({
+        message: { record: { key: 'p', value }, changes: null, action: 'insert', metadata: {} as Message['metadata'] },
+        idempotencyKey: `old${value}`,
+        commitLsn: BigInt(value),
+        deliverCount: 1,
+        lastError: 'WRONGTYPE',
+        notVisibleUntil: 0,
+      });
+      const store = parkingStore([old(1), old(2)]);
+      const h = harness('per-group', { parking: store.hooks });
+      h.push('p', 100);
+      h.push('q', 101);
+      await waitFor(async () => h.received.length === 4);
+      expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1, 2, 100]);
+      await waitFor(async () => store.rows.length === 0 && h.pipeline.outstanding === 0);
+    });
+
+    it('dead-letters a parked head after max_retry_count and goes on with the group', async () => {
+      const store = parkingStore();
+      const h = harness('per-group', {
+        parking: store.hooks,
+        parkAfterMs: 0,
+        maxRetryCount: 3,
+        onDead: store.markDead,
+      });
+      h.setFailing((p) => p.key === 'p' && p.value === 0);
+      h.push('p', 0);
+      h.push('ok', 0);
+      await waitFor(async () => store.rows.length === 1);
+      h.push('p', 1);
+      await waitFor(async () => h.received.some((p) => p.key === 'p'));
+      expect(h.dead).toEqual(['k1']);
+      expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
+      await waitFor(async () => store.live().length === 0);
+      expect(store.rows.map((r) => r.idempotencyKey)).toEqual(['k1']); // the dead record stays
+    });
   });
 });

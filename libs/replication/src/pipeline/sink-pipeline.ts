@@ -19,6 +19,12 @@ export interface PipelineMessage<P> {
   lastError: string | null;
   /** Epoch ms before which the message is not retried; 0 when it is due. */
   notVisibleUntil: number;
+  /** Epoch ms of its first failed attempt (unset before). */
+  firstFailedAt?: number;
+  /** The destination answered its last attempt with an error for it (not a connection failure). */
+  refused?: boolean;
+  /** Loaded back from the parked store: already settled, neither counted nor tracked. */
+  parked?: boolean;
 }
 
 export interface PipelineSettings {
@@ -26,7 +32,58 @@ export interface PipelineSettings {
   maxAckPending: number;
   maxRetryCount: number | null;
   paused: boolean;
+  /** A group whose head fails this long is parked (default PARK_AFTER_MS). */
+  parkAfterMs?: number;
 }
+
+/** A parked message as the store gives it back. */
+export interface ParkedRecord {
+  message: Message;
+  idempotencyKey: string;
+  commitLsn: bigint;
+  deliverCount: number;
+  lastError: string | null;
+  /** Epoch ms; 0 when due. */
+  notVisibleUntil: number;
+}
+
+/**
+ * Where a per-group sink parks a poisoned group (the metadata Postgres): its messages are stored in
+ * order and settled, so the slot moves on, and the group is retried from the store, head by head.
+ */
+export interface ParkingHooks<P> {
+  /** Groups that have parked messages, when a session starts. */
+  groups(): Promise<string[]>;
+  /** Stores messages behind their groups' parked ones; keys already stored are left as they are. */
+  store(messages: PipelineMessage<P>[]): Promise<void>;
+  /** The oldest parked message of a group that is not dead-lettered, or null. */
+  head(groupId: string): Promise<ParkedRecord | null>;
+  /** A parked message was delivered or discarded: it leaves the store. */
+  remove(idempotencyKey: string): Promise<void>;
+  payloadOf(message: Message, groupId: string): P | null;
+}
+
+/** How long a group's head fails before the group is parked. */
+export const PARK_AFTER_MS = 5_000;
+const PARK_STORE_BATCH = 500;
+const PARKING_RETRY_MS = 1_000;
+
+interface ParkedGroup<P> {
+  readonly key: string;
+  readonly groupId: string;
+  /** Messages to store behind the parked ones, in order (outstanding until stored). */
+  unstored: PipelineMessage<P>[];
+  /** Messages of this group in the store write in flight. */
+  storing: number;
+  /** The oldest parked message, loaded for its next attempt. */
+  head: PipelineMessage<P> | null;
+  loading: boolean;
+  /** Something was stored while the head was being loaded: load again before deciding it is empty. */
+  reload: boolean;
+}
+
+/** Parked messages are already settled: they carry a transaction that is never counted. */
+const SETTLED: TrackedTransaction = { commitLsn: 0n, endLsn: 0n, outstanding: 0, closed: true };
 
 export interface PipelineHooks<P> {
   deliver(payloads: P[]): Promise<DeliveryOutcome[]>;
@@ -38,6 +95,8 @@ export interface PipelineHooks<P> {
   deadLettered(message: PipelineMessage<P>): Promise<void>;
   retryDelayMs(failedAttempts: number): number;
   onError(error: unknown): void;
+  /** Per-group sinks: where poisoned groups are parked; without it, failing groups stay in memory. */
+  parking?: ParkingHooks<P>;
 }
 
 const TOTAL_ORDER_GROUP = '';
@@ -45,6 +104,12 @@ const TOTAL_ORDER_GROUP = '';
 /**
  * One sink's outgoing messages on one replication reader: batching, ordering, retries with backoff,
  * dead-lettering, and the in-flight bound the reader respects before reading more.
+ *
+ * Per-group sinks park a poisoned group: when its head has failed for a while and the destination is
+ * evidently up (it refused this message, or delivered others since), the group's messages move to the
+ * parking store and later ones follow them there, so one bad key cannot fill the in-flight bound and
+ * stop every other group. A parked group is retried from the store in order and returns to memory
+ * once the store has nothing left of it. A destination that is down parks nothing: the bound holds.
  */
 export class SinkPipeline<P> {
   private readonly groups = new Map<string, Fifo<PipelineMessage<P>>>();
@@ -57,13 +122,25 @@ export class SinkPipeline<P> {
   private closed = false;
   private batchInFlight: Promise<void> = Promise.resolve();
   private drainWaiters: Array<() => void> = [];
+  private readonly parked = new Map<string, ParkedGroup<P>>();
+  /** False until the groups parked by an earlier session are known: nothing is sent before. */
+  private restored: boolean;
+  private storeInFlight = false;
+  private lastDeliveredAt = 0;
 
   constructor(
     private readonly mode: OrderingMode,
     private settings: PipelineSettings,
     private readonly tracker: FlushTracker,
     private readonly hooks: PipelineHooks<P>,
-  ) {}
+  ) {
+    this.restored = !this.parking;
+    if (this.parking) this.restore(this.parking);
+  }
+
+  private get parking(): ParkingHooks<P> | undefined {
+    return this.mode === 'per-group' ? this.hooks.parking : undefined;
+  }
 
   get outstanding(): number {
     return this.count;
@@ -87,6 +164,14 @@ export class SinkPipeline<P> {
 
   push(message: PipelineMessage<P>): void {
     const key = this.groupKey(message);
+    const parked = this.parked.get(key);
+    if (parked) {
+      this.tracker.add(message.transaction);
+      this.count++;
+      parked.unstored.push(message);
+      this.storeParked();
+      return;
+    }
     let group = this.groups.get(key);
     if (!group) {
       group = new Fifo();
@@ -99,9 +184,13 @@ export class SinkPipeline<P> {
     this.schedule();
   }
 
-  /** Messages waiting or failing, oldest first (for the messages API). */
+  /** Messages held in memory, waiting or failing, oldest first (for the messages API). */
   *messages(): IterableIterator<PipelineMessage<P>> {
     for (const group of this.groups.values()) yield* group;
+    for (const parked of this.parked.values()) {
+      if (parked.head) yield parked.head;
+      yield* parked.unstored;
+    }
   }
 
   /** Makes failing messages (all, or those with these idempotency keys) due at once. */
@@ -112,6 +201,12 @@ export class SinkPipeline<P> {
       for (const message of group) if (!keys || keys.has(message.idempotencyKey)) message.notVisibleUntil = 0;
       this.clearTimer(key);
       if (!this.isSending(key)) this.ready.add(key);
+    }
+    for (const parked of this.parked.values()) {
+      const { head } = parked;
+      if (!head || (keys && !keys.has(head.idempotencyKey))) continue;
+      head.notVisibleUntil = 0;
+      this.afterParkedChange(parked);
     }
     this.schedule();
   }
@@ -125,7 +220,17 @@ export class SinkPipeline<P> {
       dropped.push(...removed);
       this.afterGroupChange(key, group);
     }
-    for (const message of dropped) this.settle(message);
+    for (const parked of this.parked.values()) {
+      const removed = parked.unstored.filter((m) => keys.has(m.idempotencyKey));
+      parked.unstored = parked.unstored.filter((m) => !keys.has(m.idempotencyKey));
+      dropped.push(...removed);
+      const { head } = parked;
+      if (head && keys.has(head.idempotencyKey) && !this.sending.has(head)) {
+        dropped.push(head);
+        void this.nextParked(head, true);
+      }
+    }
+    for (const message of dropped) if (!message.parked) this.settle(message);
     this.schedule();
     return dropped;
   }
@@ -143,7 +248,9 @@ export class SinkPipeline<P> {
   async abandon(): Promise<void> {
     await this.close();
     for (const group of this.groups.values()) for (const message of group) this.settle(message);
+    for (const parked of this.parked.values()) for (const message of parked.unstored) this.settle(message);
     this.groups.clear();
+    this.parked.clear();
     this.ready.clear();
   }
 
@@ -162,6 +269,7 @@ export class SinkPipeline<P> {
 
   private schedule(): void {
     if (this.scheduled || this.inFlight || this.closed || this.settings.paused || this.ready.size === 0) return;
+    if (!this.restored) return;
     this.scheduled = true;
     // setImmediate lets the reader hand over everything it decoded from one network read first.
     setImmediate(() => {
@@ -176,7 +284,13 @@ export class SinkPipeline<P> {
     for (const key of this.ready) {
       if (batch.length >= this.settings.batchSize) break;
       this.ready.delete(key);
-      const group = this.groups.get(key)!;
+      const parked = this.parked.get(key);
+      if (parked) {
+        if (parked.head && parked.head.notVisibleUntil <= now) batch.push(parked.head);
+        continue;
+      }
+      const group = this.groups.get(key);
+      if (!group) continue;
       if (this.mode === 'total') {
         for (let i = 0; i < group.length && batch.length < this.settings.batchSize; i++) {
           const message = group.peek(i)!;
@@ -199,40 +313,217 @@ export class SinkPipeline<P> {
     try {
       const outcomes = await this.hooks.deliver(batch.map((m) => m.payload));
       const delivered: PipelineMessage<P>[] = [];
+      const parkedSteps: Promise<void>[] = [];
       for (let i = 0; i < batch.length; i++) {
         const message = batch[i]!;
         const outcome = outcomes[i] ?? { ok: false, error: 'no outcome' };
         if (outcome.ok) delivered.push(message);
-        else await this.recordFailure(message, outcome.error);
+        else if ((await this.recordFailure(message, outcome.error, outcome.refused === true)) && message.parked) {
+          parkedSteps.push(this.nextParked(message, false)); // dead-lettered (its record stays): the group goes on
+        }
       }
-      this.remove(delivered);
+      if (delivered.some((m) => !m.parked)) this.lastDeliveredAt = Date.now();
+      this.remove(delivered.filter((m) => !m.parked));
       if (delivered.length > 0) this.hooks.delivered(delivered);
+      for (const message of delivered) if (message.parked) parkedSteps.push(this.nextParked(message, true));
+      await Promise.all(parkedSteps);
     } finally {
       for (const message of batch) this.sending.delete(message);
       this.inFlight = false;
       for (const key of new Set(batch.map((m) => this.groupKey(m)))) {
+        const parked = this.parked.get(key);
+        if (parked) this.afterParkedChange(parked);
         const group = this.groups.get(key);
-        if (group) this.afterGroupChange(key, group);
+        if (group && this.shouldPark(group.peek())) this.park(key, group);
+        else if (group) this.afterGroupChange(key, group);
       }
       this.schedule();
     }
   }
 
-  private async recordFailure(message: PipelineMessage<P>, error: string): Promise<void> {
+  /** Whether a failing head's group should be parked (see the class comment). */
+  private shouldPark(head: PipelineMessage<P> | undefined): boolean {
+    if (!this.parking || !head || head.parked || head.groupId === null || head.firstFailedAt === undefined)
+      return false;
+    const parkAfter = this.settings.parkAfterMs ?? PARK_AFTER_MS;
+    const destinationUp = head.refused === true || this.lastDeliveredAt > head.firstFailedAt;
+    return destinationUp && Date.now() - head.firstFailedAt >= parkAfter;
+  }
+
+  private park(key: string, group: Fifo<PipelineMessage<P>>): void {
+    this.groups.delete(key);
+    this.ready.delete(key);
+    this.clearTimer(key);
+    const head = group.peek()!;
+    this.parked.set(key, this.parkedGroup(key, head.groupId!, [...group]));
+    this.storeParked();
+  }
+
+  private parkedGroup(key: string, groupId: string, unstored: PipelineMessage<P>[]): ParkedGroup<P> {
+    return { key, groupId, unstored, storing: 0, head: null, loading: false, reload: false };
+  }
+
+  /** Learns which groups an earlier session parked; retried until it works (nothing is sent before). */
+  private restore(parking: ParkingHooks<P>): void {
+    parking.groups().then(
+      (groupIds) => {
+        for (const groupId of groupIds) {
+          const key = `g:${groupId}`;
+          const group = this.groups.get(key);
+          this.groups.delete(key);
+          this.ready.delete(key);
+          this.clearTimer(key);
+          this.parked.set(key, this.parkedGroup(key, groupId, group ? [...group] : []));
+        }
+        this.restored = true;
+        this.storeParked();
+        for (const parked of this.parked.values()) this.loadParkedHead(parked);
+        this.schedule();
+      },
+      (error) => {
+        this.hooks.onError(error);
+        if (!this.closed) setTimeout(() => this.restore(parking), PARKING_RETRY_MS).unref();
+      },
+    );
+  }
+
+  /** Writes parked groups' new messages to the store, one batch at a time; they are settled once stored. */
+  private storeParked(): void {
+    const parking = this.parking;
+    if (!parking || this.storeInFlight || this.closed || !this.restored) return;
+    const taken = new Map<ParkedGroup<P>, PipelineMessage<P>[]>();
+    let size = 0;
+    for (const parked of this.parked.values()) {
+      if (size >= PARK_STORE_BATCH) break;
+      if (parked.unstored.length === 0) continue;
+      const messages = parked.unstored.splice(0, PARK_STORE_BATCH - size);
+      parked.storing += messages.length;
+      taken.set(parked, messages);
+      size += messages.length;
+    }
+    if (size === 0) return;
+    this.storeInFlight = true;
+    parking
+      .store([...taken.values()].flat())
+      .then(
+        () => {
+          for (const [parked, messages] of taken) {
+            parked.storing -= messages.length;
+            for (const message of messages) this.settle(message);
+            if (parked.loading) parked.reload = true;
+            else this.loadParkedHead(parked);
+          }
+        },
+        (error) => {
+          this.hooks.onError(error);
+          for (const [parked, messages] of taken) {
+            parked.storing -= messages.length;
+            parked.unstored.unshift(...messages);
+          }
+          return new Promise((resolve) => setTimeout(resolve, PARKING_RETRY_MS).unref());
+        },
+      )
+      .finally(() => {
+        this.storeInFlight = false;
+        this.storeParked();
+      });
+  }
+
+  /** Loads a parked group's oldest message for its next attempt; unparks the group when none is left. */
+  private loadParkedHead(parked: ParkedGroup<P>): void {
+    const parking = this.parking;
+    if (!parking || parked.head || parked.loading || this.closed) return;
+    parked.loading = true;
+    parked.reload = false;
+    parking.head(parked.groupId).then(
+      (record) => {
+        parked.loading = false;
+        if (record) {
+          const payload = parking.payloadOf(record.message, parked.groupId);
+          parked.head = {
+            ...record,
+            seq: -1,
+            groupId: parked.groupId,
+            transaction: SETTLED,
+            payload: payload!,
+            parked: true,
+          };
+          if (payload === null) void this.nextParked(parked.head, true);
+          else this.afterParkedChange(parked);
+          this.schedule();
+        } else if (parked.reload) {
+          this.loadParkedHead(parked);
+        } else if (parked.unstored.length === 0 && parked.storing === 0 && this.parked.get(parked.key) === parked) {
+          this.parked.delete(parked.key);
+          this.ready.delete(parked.key);
+          this.clearTimer(parked.key);
+        }
+      },
+      (error) => {
+        parked.loading = false;
+        this.hooks.onError(error);
+        setTimeout(() => this.loadParkedHead(parked), PARKING_RETRY_MS).unref();
+      },
+    );
+  }
+
+  /**
+   * A parked head is done with: delivered or discarded (`remove`: it leaves the store) or dead-lettered
+   * (its record stays, as dead); the group's next parked message comes.
+   */
+  private async nextParked(message: PipelineMessage<P>, remove: boolean): Promise<void> {
+    const parked = this.parked.get(this.groupKey(message));
+    if (remove) {
+      try {
+        await this.parking!.remove(message.idempotencyKey);
+      } catch (error) {
+        this.hooks.onError(error); // the head comes again: delivered twice, never lost
+      }
+    }
+    if (!parked || parked.head !== message) return;
+    parked.head = null;
+    this.loadParkedHead(parked);
+  }
+
+  /** A parked group's head is due now or at its retry time. */
+  private afterParkedChange(parked: ParkedGroup<P>): void {
+    const { head, key } = parked;
+    if (!head || this.sending.has(head)) return;
+    const wait = head.notVisibleUntil - Date.now();
+    this.clearTimer(key);
+    if (wait <= 0) {
+      this.ready.add(key);
+      return;
+    }
+    this.ready.delete(key);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(key);
+      this.afterParkedChange(parked);
+      this.schedule();
+    }, wait);
+    timer.unref();
+    this.retryTimers.set(key, timer);
+  }
+
+  /** Counts a failed attempt; true when the message was dead-lettered (stored; its group goes on). */
+  private async recordFailure(message: PipelineMessage<P>, error: string, refused: boolean): Promise<boolean> {
     message.deliverCount++;
     message.lastError = error;
+    message.refused = refused;
+    message.firstFailedAt ??= Date.now();
     const { maxRetryCount } = this.settings;
     if (maxRetryCount !== null && message.deliverCount >= maxRetryCount) {
       try {
         await this.hooks.deadLettered(message);
-        this.remove([message]);
-        return;
+        if (!message.parked) this.remove([message]);
+        return true;
       } catch (storeError) {
         this.hooks.onError(storeError); // not stored: keep it and try again later
       }
     }
     message.notVisibleUntil = Date.now() + this.hooks.retryDelayMs(message.deliverCount);
     void this.hooks.failed(message).catch((e) => this.hooks.onError(e));
+    return false;
   }
 
   private remove(messages: PipelineMessage<P>[]): void {

@@ -1,4 +1,4 @@
-import type { PipelineMessage } from '../pipeline/sink-pipeline.js';
+import type { ParkingHooks, PipelineMessage } from '../pipeline/sink-pipeline.js';
 
 /**
  * Where the reader records messages in trouble so that the API can show them and the slot can move
@@ -11,4 +11,6 @@ export interface MessageLedger {
   deadLettered(sinkId: string, message: PipelineMessage<unknown>): Promise<void>;
   /** Delivered messages; those that had failed before lose their failing record. */
   delivered(sinkId: string, messages: PipelineMessage<unknown>[]): void;
+  /** Where a per-group sink parks poisoned groups (the payload is the sink's business). */
+  parking?(sinkId: string): Omit<ParkingHooks<unknown>, 'payloadOf'>;
 }

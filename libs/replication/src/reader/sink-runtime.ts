@@ -61,6 +61,10 @@ export class SinkRuntime {
       deadLettered: (message) => ledger.deadLettered(this.sink.id, message),
       retryDelayMs,
       onError,
+      parking:
+        delivery.parksPoisonedGroups && ledger.parking
+          ? { ...ledger.parking(sink.id), payloadOf: (message, groupId) => delivery.toPayload(message, groupId) }
+          : undefined,
     });
   }
 

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 
 /** Connection fields shared by the redis_stream and redis_string destinations (plain password). */
 export interface RedisDestinationConnection {
@@ -67,7 +67,11 @@ export async function ensureConnected(client: Redis): Promise<void> {
   });
 }
 
-export type DeliveryOutcome = { ok: true } | { ok: false; error: string };
+/**
+ * `refused`: the destination answered this command with an error (WRONGTYPE, NOPERM…), so it is up and
+ * the message itself is the problem; absent for connection failures and timeouts.
+ */
+export type DeliveryOutcome = { ok: true } | { ok: false; error: string; refused?: boolean };
 
 /** ioredis pipeline replies → one outcome per command; a missing reply is a failure, never a success. */
 export function outcomesOf(replies: Array<[Error | null, unknown]> | null, count: number): DeliveryOutcome[] {
@@ -75,7 +79,7 @@ export function outcomesOf(replies: Array<[Error | null, unknown]> | null, count
   for (let i = 0; i < count; i++) {
     const reply = replies?.[i];
     if (!reply) outcomes.push({ ok: false, error: 'no reply from Redis' });
-    else if (reply[0]) outcomes.push({ ok: false, error: reply[0].message });
+    else if (reply[0]) outcomes.push({ ok: false, error: reply[0].message, refused: reply[0] instanceof ReplyError });
     else outcomes.push({ ok: true });
   }
   return outcomes;

@@ -8,6 +8,7 @@ import { RedisStringWriter, type StringCommand } from './redis-string-writer.js'
 
 export class RedisStringDelivery implements SinkDelivery<StringCommand> {
   readonly ordering = 'per-group' as const;
+  readonly parksPoisonedGroups = true;
   private readonly writer: RedisStringWriter;
 
   constructor(
