@@ -21,6 +21,9 @@ function messageChecks(observed: SinkObservation | undefined): SinkHealthCheckDt
       message: `${plural(observed.dead, 'message was', 'messages were')} dead-lettered after max_retry_count attempts; last error: ${observed.deadError ?? 'unknown'}`,
     });
   }
+  for (const warning of observed?.warnings ?? []) {
+    checks.push({ name: 'source_changes', status: 'warning', message: warning });
+  }
   return checks;
 }
 
@@ -41,7 +44,8 @@ function readerCheck(observed: SinkObservation | undefined): SinkHealthCheckDto 
  * A sink's health from what is observed of it (`observed` absent: nothing yet, as for a sink just
  * created): `paused` when it is paused or disabled; otherwise `error` while any of its messages fails
  * or is dead-lettered (the check says how many and the last error), else `initializing` until a reader
- * runs it, `warning` when its reader's status cannot be read, and `healthy`.
+ * runs it, `warning` when its reader's status cannot be read or its recent changes had a problem
+ * (e.g. invalid transaction annotations, shown for ten minutes), and `healthy`.
  */
 export function sinkHealth(sink: Pick<Sink, 'status'>, observed?: SinkObservation): SinkHealthDto {
   const problems = messageChecks(observed);
@@ -52,5 +56,7 @@ export function sinkHealth(sink: Pick<Sink, 'status'>, observed?: SinkObservatio
     };
   }
   const reader = readerCheck(observed);
-  return { status: problems.length > 0 ? 'error' : reader.status, checks: [reader, ...problems] };
+  const worst = problems.some((c) => c.status === 'error') ? 'error' : problems.length > 0 ? 'warning' : null;
+  const status = worst === 'error' || (worst === 'warning' && reader.status === 'healthy') ? worst : reader.status;
+  return { status, checks: [reader, ...problems] };
 }

@@ -7,7 +7,9 @@ import {
   SINK_DELIVERED_TTL_MS,
   SINK_STATUS_INTERVAL_MS,
   SINK_STATUS_TTL_MS,
+  SINK_WARNING_TTL_MS,
   sinkDeliveredKey,
+  sinkWarningsKey,
   type SinkStatusSnapshot,
   sinkStatusKey,
 } from '#core/queues/sink-status.js';
@@ -151,7 +153,14 @@ export class SinkStatusPublisher {
       const session = reader.current;
       if (!session) continue;
       const published = new Set<string>();
+      const warnings = session.recentWarnings().filter((w) => w.at > Date.now() - SINK_WARNING_TTL_MS);
       for (const sink of session.sinkStates()) {
+        if (warnings.length > 0) {
+          // Expires with the newest warning, so a warning shows for its time and not forever.
+          const ttl = warnings.at(-1)!.at + SINK_WARNING_TTL_MS - Date.now();
+          const texts = warnings.map((w) => `${new Date(w.at).toISOString()}: ${w.message}`);
+          pipeline.set(sinkWarningsKey(this.prefix, sink.id), JSON.stringify(texts), 'PX', ttl);
+        }
         const snapshot = this.snapshot(tracked.slot, updatedAt, sink.outstanding, session.pending(sink.id), sink.id);
         pipeline.set(sinkStatusKey(this.prefix, sink.id), JSON.stringify(snapshot), 'PX', SINK_STATUS_TTL_MS);
         published.add(sink.id);

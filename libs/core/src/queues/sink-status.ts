@@ -6,6 +6,10 @@
 
 /** JSON `SinkStatusSnapshot`, refreshed every `SINK_STATUS_INTERVAL_MS` while a reader runs the sink. */
 export const sinkStatusKey = (prefix: string, sinkId: string): string => `${prefix}:sink:${sinkId}:status`;
+/** JSON array of warning texts about a sink's recent changes (e.g. invalid transaction annotations). */
+export const sinkWarningsKey = (prefix: string, sinkId: string): string => `${prefix}:sink:${sinkId}:warnings`;
+/** A warning shows in the sink's health for this long after it happened. */
+export const SINK_WARNING_TTL_MS = 10 * 60_000;
 /** List of JSON `MessageSummary`, newest first, at most `RECENT_DELIVERED_MAX`. */
 export const sinkDeliveredKey = (prefix: string, sinkId: string): string => `${prefix}:sink:${sinkId}:delivered`;
 

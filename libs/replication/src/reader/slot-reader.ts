@@ -46,6 +46,7 @@ type InboxEvent =
 const KEEPALIVE_MS = 10_000;
 /** Backfills are also re-read on this period, in case a notification of a change was lost. */
 const BACKFILL_SYNC_MS = 5_000;
+const MAX_WARNINGS = 5;
 const SINK_CREATED_WAIT_MS = 10_000;
 
 class ReaderStopped extends Error {}
@@ -81,6 +82,8 @@ export class SlotReaderSession {
   private restartRequested = false;
   private lastChangeAt = 0;
   private readonly pages = new BackfillPages();
+  /** Recent problems in the source's changes that every sink's health shows (newest last). */
+  private readonly warnings: Array<{ at: number; message: string }> = [];
   private backfills: BackfillCoordinator | null = null;
   private backfillTimer: NodeJS.Timeout | null = null;
 
@@ -110,6 +113,17 @@ export class SlotReaderSession {
 
   discard(sinkId: string, keys: Set<string>): number {
     return this.runtimes.get(sinkId)?.pipeline.discard(keys).length ?? 0;
+  }
+
+  /** Warnings of the last few minutes, for the sinks' health: when each happened (epoch ms) and what. */
+  recentWarnings(): ReadonlyArray<{ at: number; message: string }> {
+    return this.warnings;
+  }
+
+  private warn(message: string): void {
+    this.options.log.warn(message);
+    this.warnings.push({ at: Date.now(), message });
+    if (this.warnings.length > MAX_WARNINGS) this.warnings.shift();
   }
 
   /** When the last row change was received (epoch ms; 0 before the first). */
@@ -333,8 +347,9 @@ export class SlotReaderSession {
         }
         return undefined;
       case 'annotation_warning':
-        this.options.log.warn(
-          `Invalid transaction annotations (${event.prefix}) at ${event.transaction.commitLsn}: ignored`,
+        this.warn(
+          `invalid transaction annotations (${event.prefix}) in the transaction committed at LSN ` +
+            `${bigIntToLsn(event.transaction.commitLsn)}: not JSON, transaction_annotations is null`,
         );
         return undefined;
       case 'commit':

@@ -7,6 +7,7 @@ import {
   sinkDeliveredKey,
   type SinkStatusSnapshot,
   sinkStatusKey,
+  sinkWarningsKey,
 } from '#core/queues/sink-status.js';
 import { InternalRedis } from '#core/redis/internal-redis.js';
 import { ParkedMessagesRepository } from '#core/repositories/parked-messages.repository.js';
@@ -22,6 +23,8 @@ export interface SinkObservation {
   failingError: string | null;
   dead: number;
   deadError: string | null;
+  /** Recent problems with the source's changes (invalid transaction annotations…). */
+  warnings: string[];
 }
 
 /**
@@ -62,6 +65,7 @@ export class SinkObservations {
           failingError: null,
           dead: 0,
           deadError: null,
+          warnings: running.ok ? (running.warnings.get(id) ?? []) : [],
         },
       ]),
     );
@@ -71,27 +75,38 @@ export class SinkObservations {
       if (summary.state === 'failing') {
         observation.failing = summary.count;
         observation.failingError = summary.lastError;
-      } else {
+      } else if (summary.state === 'dead') {
         observation.dead = summary.count;
         observation.deadError = summary.lastError;
-      }
+      } // pending: parked behind a failing head, which the failing count already reports
     }
     return observations;
   }
 
-  /** Sinks with a status key (only existence: the snapshots carry messages, health needs none of them). */
-  private async running(ids: string[]): Promise<{ ok: true; ids: Set<string> } | { ok: false; reason: string }> {
-    if (ids.length === 0) return { ok: true, ids: new Set() };
+  /**
+   * Sinks with a status key (only existence: the snapshots carry messages, health needs none of
+   * them), and the sinks' current warnings.
+   */
+  private async running(
+    ids: string[],
+  ): Promise<{ ok: true; ids: Set<string>; warnings: Map<string, string[]> } | { ok: false; reason: string }> {
+    if (ids.length === 0) return { ok: true, ids: new Set(), warnings: new Map() };
     try {
       const pipeline = this.redis.client.pipeline();
-      for (const id of ids) pipeline.exists(sinkStatusKey(this.config.redisPrefix, id));
+      for (const id of ids) {
+        pipeline.exists(sinkStatusKey(this.config.redisPrefix, id));
+        pipeline.get(sinkWarningsKey(this.config.redisPrefix, id));
+      }
       const replies = (await pipeline.exec()) ?? [];
       const running = new Set<string>();
-      replies.forEach(([error, exists], i) => {
-        if (error) throw error;
-        if (exists === 1) running.add(ids[i]!);
+      const warnings = new Map<string, string[]>();
+      ids.forEach((id, i) => {
+        const [[existsError, exists], [warningsError, text]] = [replies[2 * i]!, replies[2 * i + 1]!];
+        if (existsError || warningsError) throw existsError ?? warningsError;
+        if (exists === 1) running.add(id);
+        if (typeof text === 'string') warnings.set(id, JSON.parse(text) as string[]);
       });
-      return { ok: true, ids: running };
+      return { ok: true, ids: running, warnings };
     } catch (error) {
       return { ok: false, reason: (error as Error).message };
     }
