@@ -2,6 +2,7 @@ import { InitialSchema1763890000000 } from './1763890000000-initial-schema.js';
 import { ParkedMessages1763900000000 } from './1763900000000-parked-messages.js';
 import { StreamMessages1763910000000 } from './1763910000000-stream-messages.js';
 import { Backfills1763920000000 } from './1763920000000-backfills.js';
+import { StreamReceive1763930000000 } from './1763930000000-stream-receive.js';
 import { ParkedGroups1763940000000 } from './1763940000000-parked-groups.js';
 
 /** In order. Listed explicitly: globbing compiled files is fragile under ESM. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   ParkedMessages1763900000000,
   StreamMessages1763910000000,
   Backfills1763920000000,
+  StreamReceive1763930000000,
   ParkedGroups1763940000000,
 ];

@@ -15,6 +15,8 @@ import type { BenchEnvironment } from './environment.js';
 export interface SluiceStack {
   config: SluiceConfig;
   apiUrl: string;
+  /** The bootstrap account's API token. */
+  token: string;
   /** Calls the API as the bootstrap account; throws on a non-2xx answer. */
   request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
   startWorker(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startSluice(
   return {
     config,
     apiUrl,
+    token: bootstrapToken,
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       const response = await fetch(`${apiUrl}${path}`, {
         method,

@@ -197,7 +197,10 @@ export interface paths {
          * Messages of the sink in one state: `pending` (held by the reader, not yet attempted — the oldest
          *     100 at most), `failing` (failed at least once, being retried), `dead` (dead-lettered after
          *     max_retry_count attempts), `delivered` (the most recent, newest first — 100 at most). Failing and
-         *     dead messages come in commit order.
+         *     dead messages come in commit order. A sequin_stream sink lists its stream, oldest first, with
+         *     each message's `ack_id`: `pending` never received, `outstanding` received and not acked,
+         *     `failing` not acked in time or nacked (redelivered or due again); acked messages are gone, so
+         *     `delivered` and `dead` are empty. `outstanding` is for sequin_stream sinks only (400 otherwise).
          */
         get: operations["SinkMessages_list"];
         put?: never;
@@ -247,6 +250,47 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/sinks/{sink_id_or_name}/backfills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sink's backfills, newest first. */
+        get: operations["Backfills_list"];
+        put?: never;
+        /**
+         * Starts a backfill of one table of the sink (which may be left out when the sink reads one table).
+         *     The table needs a primary key; `sort_column` with `start_position` makes a partial backfill. One
+         *     active or paused backfill per sink and table.
+         */
+        post: operations["Backfills_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sinks/{sink_id_or_name}/backfills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A backfill of the sink by id. */
+        get: operations["Backfills_get"];
+        /** Same as PATCH. */
+        put: operations["Backfills_replace"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Pauses (`paused`), resumes (`active`) or cancels (`cancelled`) a backfill; other changes → 422. */
+        patch: operations["Backfills_patch"];
         trace?: never;
     };
     "/api/sequin_streams/{id_or_name}/receive": {
@@ -782,7 +826,10 @@ export interface components {
             annotations?: {
                 [key: string]: unknown;
             };
-            /** @description true would start a full backfill of every table in scope; backfills are not available in this version, so only false is accepted. */
+            /**
+             * @description true: start a full backfill of every table in scope when the sink is created (each table needs a
+             *     primary key). Default false. An update cannot change it: start backfills through the backfills routes.
+             */
             initial_backfill?: boolean;
             /** @description Name of a filter function; none exist yet, so only null is accepted. */
             filter?: string | null;
@@ -809,6 +856,36 @@ export interface components {
             /** @enum {string} */
             status: "healthy" | "warning" | "error" | "paused" | "initializing";
             checks: components["schemas"]["SinkHealthCheckDto"][];
+        };
+        BackfillDto: {
+            /** @enum {string} */
+            state: "active" | "paused" | "completed" | "cancelled" | "failed";
+            /** @description Rows of the table when the backfill started (a count, or an estimate for large tables); null until known. */
+            rows_initial_count: number | null;
+            /** @description Rows read from the table so far. */
+            rows_processed_count: number;
+            /** @description Rows delivered to the sink so far (read rows newer changes replaced are not). */
+            rows_ingested_count: number;
+            /** @description @format uuid */
+            id: string;
+            /** @description Name of the sink the backfill feeds (Sequin's field name). */
+            sink_consumer: string;
+            /** @description `schema.table`. */
+            table: string;
+            /** @description Column the pages follow (then the primary key); null: the primary key alone. */
+            sort_column: string | null;
+            /** @description A partial backfill starts at the rows whose `sort_column` is at least this; null: at the first row. */
+            start_position: string | null;
+            /** @description @format date-time */
+            inserted_at: string;
+            /** @description @format date-time */
+            updated_at: string;
+            /** @description @format date-time */
+            completed_at: string | null;
+            /** @description @format date-time */
+            canceled_at: string | null;
+            /** @description Why the backfill failed; null unless `state` is `failed`. */
+            error: string | null;
         };
         SinkDto: {
             destination: components["schemas"]["RedisStreamDestinationDto"] | components["schemas"]["RedisStringDestinationDto"] | components["schemas"]["SequinStreamDestinationDto"];
@@ -845,8 +922,8 @@ export interface components {
             /** @description @format date-time */
             updated_at: string;
             health: components["schemas"]["SinkHealthDto"];
-            /** @description Backfills in progress (none until backfills are available). */
-            active_backfills: Record<string, never>[];
+            /** @description The sink's active and paused backfills, oldest first. */
+            active_backfills: components["schemas"]["BackfillDto"][];
         };
         SinkListDto: {
             data: components["schemas"]["SinkDto"][];
@@ -884,7 +961,10 @@ export interface components {
             annotations?: {
                 [key: string]: unknown;
             };
-            /** @description true would start a full backfill of every table in scope; backfills are not available in this version, so only false is accepted. */
+            /**
+             * @description true: start a full backfill of every table in scope when the sink is created (each table needs a
+             *     primary key). Default false. An update cannot change it: start backfills through the backfills routes.
+             */
             initial_backfill?: boolean;
             /** @description Name of a filter function; none exist yet, so only null is accepted. */
             filter?: string | null;
@@ -926,7 +1006,10 @@ export interface components {
             annotations?: {
                 [key: string]: unknown;
             };
-            /** @description true would start a full backfill of every table in scope; backfills are not available in this version, so only false is accepted. */
+            /**
+             * @description true: start a full backfill of every table in scope when the sink is created (each table needs a
+             *     primary key). Default false. An update cannot change it: start backfills through the backfills routes.
+             */
             initial_backfill?: boolean;
             /** @description Name of a filter function; none exist yet, so only null is accepted. */
             filter?: string | null;
@@ -954,20 +1037,33 @@ export interface components {
             };
         };
         SinkMessageDto: {
-            /** @description Order of the message on its sink in the current reader session (pending, delivered); null for failing and dead messages. */
+            /**
+             * Format: uuid
+             * @description Sequin Stream sinks: the ack id of the message's latest delivery (null before the first); a
+             *     receiver acks or nacks with it. Absent for other sinks.
+             */
+            ack_id?: string | null;
+            /**
+             * @description Order of the message on its sink: in the current reader session (pending, delivered), or in the
+             *     stream (sequin_stream sinks); null for failing and dead messages of other sinks.
+             */
             seq: number | null;
-            /** @description Delivery attempts so far (for a delivered message, including the one that succeeded). */
+            /**
+             * @description Delivery attempts so far (for a delivered message, including the one that succeeded; for a stream
+             *     message, how often it was handed out).
+             */
             deliver_count: number;
             /**
              * Format: date-time
-             * @description When the next attempt is due; null when due now.
+             * @description When the next attempt is due (a stream message: when it is handed out again unless acked); null when due now.
              */
             not_visible_until: string | null;
             /** @description Source commit LSN of the message's transaction, as an integer. */
             commit_lsn: number;
             /**
              * Format: date-time
-             * @description When the message failed first (failing, dead), or its source commit time (pending, delivered).
+             * @description When the message failed first (failing, dead), or its source commit time (pending, delivered); for
+             *     a stream message, when it was stored.
              */
             inserted_at: string;
             /** @description The message's id — its idempotency key (`metadata.idempotency_key`); redeliver and discard take it. */
@@ -989,6 +1085,30 @@ export interface components {
         DiscardMessagesDto: {
             /** @description Ids of failing or dead messages (`id` of the messages list). */
             ids: string[];
+        };
+        CreateBackfillDto: {
+            /**
+             * @description For a partial backfill: only rows whose `sort_column` is at least this are read, e.g. a
+             *     timestamp `"2025-01-01T00:00:00Z"` or a number. Requires `sort_column`.
+             */
+            start_position?: (string | number) | null;
+            /** @description `schema.table` (a bare `table` means `public.table`); may be left out when the sink reads one table. */
+            table?: string | null;
+            /**
+             * @description For a partial backfill: the column whose values `start_position` is compared with (pages follow
+             *     it, then the primary key). Requires `start_position`.
+             */
+            sort_column?: string | null;
+        };
+        BackfillListDto: {
+            data: components["schemas"]["BackfillDto"][];
+        };
+        UpdateBackfillDto: {
+            /**
+             * @description active → paused | cancelled, paused → active | cancelled; any other change is refused with 422.
+             * @enum {string}
+             */
+            state: "active" | "paused" | "completed" | "cancelled" | "failed";
         };
         StreamMessageDto: {
             record: {
@@ -2162,7 +2282,7 @@ export interface operations {
         parameters: {
             query: {
                 limit?: number;
-                state: "pending" | "failing" | "dead" | "delivered";
+                state: "pending" | "failing" | "dead" | "delivered" | "outstanding";
             };
             header?: never;
             path: {
@@ -2318,6 +2438,360 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SuccessResponseDto"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found (or belongs to another account) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Backfills_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sink_id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillListDto"];
+                };
+            };
+            /** @description Missing or invalid API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found (or belongs to another account) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Backfills_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sink_id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBackfillDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found (or belongs to another account) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The source database or sink refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The source database or sink timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Backfills_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sink_id_or_name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+            /** @description Missing or invalid API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found (or belongs to another account) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Backfills_replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sink_id_or_name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBackfillDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found (or belongs to another account) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Backfills_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sink_id_or_name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBackfillDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
                 };
             };
             /** @description Malformed request */

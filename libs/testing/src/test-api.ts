@@ -53,3 +53,17 @@ export async function signupAccount(api: TestApi, name = `acct-${Math.random().t
   if (!data) throw new Error(`signup failed: ${JSON.stringify(error)}`);
   return { account: data.account, token: data.api_token.token, client: api.clientWith(data.api_token.token) };
 }
+
+/** One more API process (in this process) over the same metadata database and Redis as `config`. */
+export interface ApiInstance {
+  app: NestExpressApplication;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startApiInstance(config: SluiceConfig): Promise<ApiInstance> {
+  const app = await createApiApp(config);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+}

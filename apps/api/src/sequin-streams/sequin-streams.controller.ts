@@ -1,6 +1,6 @@
-import { applyDecorators, Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Response } from 'express';
 import type { ReceivedMessage } from '#stream/stream-store.js';
 import { AccountId } from '../auth/current-account.decorator.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
@@ -14,10 +14,17 @@ function receiveBody(messages: ReceivedMessage[]): string {
   return `{"data":[${messages.map((m) => `{"ack_id":"${m.ackId}","data":${m.data}}`).join(',')}]}`;
 }
 
-/** Ends when the client goes away, so an abandoned long poll frees its waiting place. */
-function disconnectSignal(request: Request): AbortSignal {
+/**
+ * Aborts when the client goes away before its answer is written, so an abandoned long poll frees its
+ * waiting place and claims nothing more. It listens to the response: the request's 'close' fires as
+ * soon as a request body has been read (Node 20), long before the client leaves.
+ */
+function disconnectSignal(response: Response): AbortSignal {
   const controller = new AbortController();
-  request.once('close', () => controller.abort());
+  if (response.destroyed) controller.abort();
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
   return controller.signal;
 }
 
@@ -53,10 +60,10 @@ export class SequinStreamsController {
     @AccountId() accountId: string,
     @Param('id_or_name') idOrName: string,
     @Query() query: Record<string, unknown>,
-    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<string> {
     const params = parseReceiveParams(query, undefined);
-    return receiveBody(await this.streams.receive(accountId, idOrName, params, disconnectSignal(request)));
+    return receiveBody(await this.streams.receive(accountId, idOrName, params, disconnectSignal(response)));
   }
 
   /** Same as GET, with the parameters in a JSON body (or the query string). */
@@ -72,10 +79,10 @@ export class SequinStreamsController {
     @Param('id_or_name') idOrName: string,
     @Query() query: Record<string, unknown>,
     @Body() body: unknown,
-    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<string> {
     const params = parseReceiveParams(query, body);
-    return receiveBody(await this.streams.receive(accountId, idOrName, params, disconnectSignal(request)));
+    return receiveBody(await this.streams.receive(accountId, idOrName, params, disconnectSignal(response)));
   }
 
   /** Acknowledges messages: they are never delivered again. Unknown or stale ack ids are ignored. */

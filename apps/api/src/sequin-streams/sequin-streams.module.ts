@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
-import { StreamStore } from '#stream/stream-store.js';
+import { LongPollDrain } from './long-poll-drain.js';
 import { SequinStreamsController } from './sequin-streams.controller.js';
 import { SequinStreamsService } from './sequin-streams.service.js';
+import { StreamStoreModule } from './stream-store.module.js';
 import { StreamWakeupsService } from './stream-wakeups.service.js';
 import { WaitingReceivers } from './waiting-receivers.js';
 
 @Module({
+  imports: [StreamStoreModule],
   controllers: [SequinStreamsController],
-  providers: [SequinStreamsService, StreamStore, StreamWakeupsService, WaitingReceivers],
-  exports: [StreamStore],
+  providers: [SequinStreamsService, StreamWakeupsService, WaitingReceivers, LongPollDrain],
 })
 export class SequinStreamsModule {}

@@ -22,7 +22,10 @@ export class SinkMessagesController {
    * Messages of the sink in one state: `pending` (held by the reader, not yet attempted — the oldest
    * 100 at most), `failing` (failed at least once, being retried), `dead` (dead-lettered after
    * max_retry_count attempts), `delivered` (the most recent, newest first — 100 at most). Failing and
-   * dead messages come in commit order.
+   * dead messages come in commit order. A sequin_stream sink lists its stream, oldest first, with
+   * each message's `ack_id`: `pending` never received, `outstanding` received and not acked,
+   * `failing` not acked in time or nacked (redelivered or due again); acked messages are gone, so
+   * `delivered` and `dead` are empty. `outstanding` is for sequin_stream sinks only (400 otherwise).
    */
   @Get()
   @ApiQuery({ name: 'state', required: true, enum: MESSAGE_STATES })

@@ -3,14 +3,16 @@ import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ParkedMessage } from '#core/entities/parked-message.entity.js';
 import type { Sink } from '#core/entities/sink.entity.js';
-import { NotFoundError, ValidationError } from '#core/errors/api-errors.js';
+import { BadRequestError, NotFoundError, ValidationError } from '#core/errors/api-errors.js';
 import { Notifier } from '#core/queues/notifier.js';
 import { QueueNames, REDELIVER_PARKED_JOB, type RedeliverParkedJobData } from '#core/queues/queue-names.js';
 import type { MessageEnvelopeJson, MessageSummary } from '#core/queues/sink-status.js';
 import { ParkedMessagesRepository } from '#core/repositories/parked-messages.repository.js';
 import { SinksRepository } from '#core/repositories/sinks.repository.js';
+import { StreamStore } from '#stream/stream-store.js';
 import type { MessageQuery } from './message-query.js';
 import { SinkObservations } from './sink-observations.js';
+import { streamListState, type StreamMessageSummary, streamSummary } from './stream-messages.js';
 
 function parkedSummary(row: ParkedMessage): MessageSummary {
   return {
@@ -29,7 +31,8 @@ function parkedSummary(row: ParkedMessage): MessageSummary {
 /**
  * The messages of a push sink: failing and dead ones from the metadata Postgres (parked by the
  * reader), pending and delivered ones from what the worker running the sink publishes in the
- * internal Redis. Redeliver and discard act on the parked records and tell the reader.
+ * internal Redis. Redeliver and discard act on the parked records and tell the reader. A
+ * sequin_stream sink's messages come from its stream (stream_messages).
  */
 @Injectable()
 export class SinkMessagesService {
@@ -39,6 +42,7 @@ export class SinkMessagesService {
     private readonly observations: SinkObservations,
     private readonly notifier: Notifier,
     @InjectQueue(QueueNames.maintenance) private readonly maintenance: Queue<RedeliverParkedJobData>,
+    private readonly stream: StreamStore,
   ) {}
 
   /** The sink, or 404; the query is checked after, so another account learns nothing from a 400. */
@@ -48,8 +52,14 @@ export class SinkMessagesService {
     return sink;
   }
 
-  async list(sink: Sink, { state, limit }: MessageQuery): Promise<MessageSummary[]> {
+  async list(sink: Sink, { state, limit }: MessageQuery): Promise<MessageSummary[] | StreamMessageSummary[]> {
+    if (sink.destination.type === 'sequin_stream') {
+      const streamState = streamListState(state);
+      return streamState ? (await this.stream.list(sink.id, streamState, limit)).map(streamSummary) : [];
+    }
     switch (state) {
+      case 'outstanding':
+        throw new BadRequestError('state outstanding is for sequin_stream sinks only');
       case 'failing':
       case 'dead':
         return (await this.parked.listOfSink(sink.accountId, sink.id, state, limit)).map(parkedSummary);

@@ -1,0 +1,76 @@
+/**
+ * The statements of the Sequin Stream store (stream_messages). Receive, ack and nack filter by the
+ * sink only: their callers resolved the sink within the caller's account, and account_id is in no
+ * index of the hot paths.
+ */
+
+/** Advisory lock seeds, hashed with the sink id (the stream functions of the migrations use them too). */
+export const HEADS_LOCK_SEED = 7376;
+export const RECEIVE_LOCK_SEED = 7377;
+
+/**
+ * Only changes newer than the sink's cursor are stored, and the cursor moves in the same statement:
+ * a change the slot replays after a crash is skipped even if it was acked (deleted) meanwhile.
+ */
+export const STORE_SQL = `
+  WITH input AS (
+    SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[]) WITH ORDINALITY
+      AS t(idempotency_key, group_id, commit_lsn, commit_idx, data, ord)
+  ), cursor AS (
+    SELECT commit_lsn, commit_idx FROM stream_cursors WHERE sink_id = $2
+  ), fresh AS (
+    SELECT i.* FROM input i LEFT JOIN cursor c ON true
+     WHERE c.commit_lsn IS NULL OR (i.commit_lsn, i.commit_idx) > (c.commit_lsn, c.commit_idx)
+  ), headed AS (
+    SELECT f.*, f.group_id IS NULL OR (
+             f.ord = min(f.ord) OVER (PARTITION BY f.group_id)
+             AND NOT EXISTS (SELECT 1 FROM stream_messages e WHERE e.sink_id = $2 AND e.group_id = f.group_id)
+           ) AS is_head
+      FROM fresh f
+  ), stored AS (
+    INSERT INTO stream_messages (account_id, sink_id, idempotency_key, group_id, commit_lsn, commit_idx, data, is_head)
+    SELECT $1, $2, idempotency_key, group_id, commit_lsn, commit_idx, data, is_head FROM headed ORDER BY ord
+    RETURNING 1
+  )
+  INSERT INTO stream_cursors (sink_id, commit_lsn, commit_idx)
+  SELECT $2, commit_lsn, commit_idx FROM input ORDER BY commit_lsn DESC, commit_idx DESC LIMIT 1
+  ON CONFLICT (sink_id) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, commit_idx = EXCLUDED.commit_idx
+   WHERE (EXCLUDED.commit_lsn, EXCLUDED.commit_idx) > (stream_cursors.commit_lsn, stream_cursors.commit_idx)
+  RETURNING (SELECT count(*) FROM stored)::int AS stored`;
+
+/**
+ * Claims up to $2 messages, redeliveries first, new heads within max_ack_pending ($4); $3 visibility
+ * ms. sluice_stream_receive (migration 1763930000000) takes the sink's receive lock, then claims in
+ * one statement whose snapshot and clock come after the lock: one round trip in all.
+ */
+export const RECEIVE_SQL = `SELECT seq::text, ack_id, data FROM sluice_stream_receive($1, $2, $3, $4)`;
+
+/**
+ * Deletes acked messages ($2), promotes the next head of their groups, lowers the outstanding count;
+ * `wake` when waiting receivers may now find something ($3 max_ack_pending). sluice_stream_ack takes
+ * the sink's heads lock in shared mode first.
+ */
+export const ACK_SQL = `SELECT acked, wake FROM sluice_stream_ack($1, $2::uuid[], $3)`;
+
+/** Due at once, before any other redelivery. $1 sink, $2 ack ids. */
+export const NACK_SQL = `
+  UPDATE stream_messages SET not_visible_until = '-infinity'
+   WHERE ack_id = ANY($2::uuid[]) AND sink_id = $1 AND not_visible_until > '-infinity'
+  RETURNING 1`;
+
+/** When the next outstanding message becomes due again, if one is still invisible. $1 sink. */
+export const NEXT_VISIBILITY_END_SQL = `
+  SELECT min(not_visible_until) AS at FROM stream_messages
+   WHERE sink_id = $1 AND deliver_count > 0 AND not_visible_until > clock_timestamp()`;
+
+/** Which rows each state of the messages API lists. */
+export const LIST_CONDITIONS = {
+  /** Never handed out. */
+  pending: 'deliver_count = 0',
+  /** Handed out and not acked (invisible, or due again). */
+  outstanding: 'deliver_count > 0',
+  /** Handed out and not acked in time, or nacked: redelivered, or due to be. */
+  failing: 'deliver_count > 0 AND (deliver_count > 1 OR not_visible_until <= clock_timestamp())',
+} as const;
+
+export type StreamListState = keyof typeof LIST_CONDITIONS;
