@@ -17,6 +17,11 @@ export interface SinkDelivery<P> {
   readonly parksPoisonedGroups?: boolean;
   /** Overrides the sink's batch_size (a Sequin Stream stores in large batches whatever batch_size says). */
   readonly preferredBatchSize?: number;
+  /**
+   * Overrides max_ack_pending as the bound of what the reader holds undelivered: for a Sequin Stream,
+   * max_ack_pending bounds its receivers' outstanding messages, not its storage.
+   */
+  readonly inFlightBound?: number;
   /** The command for a message, or null when this sink writes nothing for it (settled at once). */
   toPayload(message: Message, groupId: string | null): P | null;
   deliver(payloads: P[]): Promise<DeliveryOutcome[]>;

@@ -19,9 +19,10 @@ import type { LoadedSink } from './loaded-sink.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { ReaderMetrics } from './reader-metrics.js';
 
-const settingsOf = (sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings => ({
+/** A sink's pipeline settings: its own, unless its delivery overrides the batch size or the in-flight bound. */
+export const pipelineSettingsOf = (sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings => ({
   batchSize: delivery.preferredBatchSize ?? sink.batchSize,
-  maxAckPending: sink.maxAckPending,
+  maxAckPending: delivery.inFlightBound ?? sink.maxAckPending,
   maxRetryCount: sink.maxRetryCount,
   paused: sink.status === 'paused',
 });
@@ -44,7 +45,7 @@ export class SinkRuntime {
   ) {
     this.matcher = compileSinkScope(sink);
     this.context = sinkMessageContext(sink, database);
-    this.pipeline = new SinkPipeline(delivery.ordering, settingsOf(sink, delivery), tracker, {
+    this.pipeline = new SinkPipeline(delivery.ordering, pipelineSettingsOf(sink, delivery), tracker, {
       deliver: (payloads) => this.delivery.deliver(payloads),
       delivered: (messages) => {
         this.metrics.delivered(
@@ -76,8 +77,9 @@ export class SinkRuntime {
     return this.sink.name;
   }
 
-  get maxAckPending(): number {
-    return this.sink.maxAckPending;
+  /** How many messages the reader may hold undelivered for this sink. */
+  get inFlightBound(): number {
+    return this.delivery.inFlightBound ?? this.sink.maxAckPending;
   }
 
   get version(): string {
@@ -93,7 +95,7 @@ export class SinkRuntime {
     this.sink = sink;
     this.matcher = compileSinkScope(sink);
     this.context = sinkMessageContext(sink, this.database);
-    this.pipeline.update(settingsOf(sink, this.delivery));
+    this.pipeline.update(pipelineSettingsOf(sink, this.delivery));
   }
 
   wants(schema: string, table: string, action: MessageAction, commitLsn: bigint): boolean {

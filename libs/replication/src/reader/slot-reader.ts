@@ -199,7 +199,7 @@ export class SlotReaderSession {
       (loaded) =>
         coordinator.sync(loaded, (sinkId) => {
           const runtime = this.runtimes.get(sinkId);
-          return runtime ? Math.floor(runtime.maxAckPending / 2) : null;
+          return runtime ? Math.floor(runtime.inFlightBound / 2) : null;
         }),
       (error) => this.options.log.warn(`Could not read backfills: ${(error as Error).message}`),
     );

@@ -5,6 +5,8 @@ import type { SinkDelivery } from '../sink-delivery.js';
 
 /** Rows per insert: big enough to amortise the round trip, small enough to keep commit latency low. */
 const STORE_BATCH = 500;
+/** Messages the reader may hold for storage (max_ack_pending is the receivers' bound). */
+const STORE_IN_FLIGHT = 10_000;
 
 /**
  * A Sequin Stream sink's "delivery" is storage: a batch inserted into stream_messages is durable,
@@ -14,6 +16,7 @@ const STORE_BATCH = 500;
 export class SequinStreamDelivery implements SinkDelivery<StoredStreamMessage> {
   readonly ordering = 'total' as const;
   readonly preferredBatchSize = STORE_BATCH;
+  readonly inFlightBound = STORE_IN_FLIGHT;
 
   constructor(
     private readonly accountId: string,
