@@ -58,6 +58,41 @@ export const NACK_SQL = `
    WHERE ack_id = ANY($2::uuid[]) AND sink_id = $1 AND not_visible_until > '-infinity'
   RETURNING 1`;
 
+/**
+ * The messages API's redeliver: outstanding messages (these idempotency keys $2, or every failing one
+ * when null) are due at once, like a nack. $1 sink.
+ */
+export const REDELIVER_SQL = `
+  UPDATE stream_messages SET not_visible_until = '-infinity'
+   WHERE sink_id = $1 AND deliver_count > 0 AND not_visible_until > '-infinity'
+     AND ($2::text[] IS NULL OR idempotency_key = ANY($2::text[]))
+  RETURNING 1`;
+
+/**
+ * The messages API's discard ($2 idempotency keys): deleted like an ack (whether handed out or not),
+ * the next message of a discarded head's group becomes its head, the outstanding count drops by
+ * what was handed out. Runs under the sink's heads lock.
+ */
+export const DISCARD_SQL = `
+  WITH gone AS (
+    DELETE FROM stream_messages WHERE sink_id = $1 AND idempotency_key = ANY($2::text[])
+    RETURNING seq, group_id, is_head, deliver_count
+  ), next_heads AS (
+    SELECT n.seq FROM (SELECT DISTINCT g.group_id FROM gone g WHERE g.group_id IS NOT NULL AND g.is_head) a
+     CROSS JOIN LATERAL (
+       SELECT m.seq FROM stream_messages m
+        WHERE m.sink_id = $1 AND m.group_id = a.group_id AND m.seq NOT IN (SELECT g.seq FROM gone g)
+        ORDER BY m.seq LIMIT 1
+     ) n
+  ), promoted AS (
+    UPDATE stream_messages s SET is_head = true WHERE s.seq IN (SELECT seq FROM next_heads) RETURNING 1
+  ), counted AS (
+    INSERT INTO stream_outstanding AS o (sink_id, shard, n)
+    SELECT $1, pg_backend_pid() % 32, -count(*) FROM gone WHERE deliver_count > 0 HAVING count(*) > 0
+    ON CONFLICT (sink_id, shard) DO UPDATE SET n = o.n + EXCLUDED.n
+  )
+  SELECT (SELECT count(*) FROM gone)::int AS discarded`;
+
 /** When the next outstanding message becomes due again, if one is still invisible. $1 sink. */
 export const NEXT_VISIBILITY_END_SQL = `
   SELECT min(not_visible_until) AS at FROM stream_messages

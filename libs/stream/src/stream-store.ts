@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   ACK_SQL,
+  DISCARD_SQL,
   HEADS_LOCK_SEED,
   LIST_CONDITIONS,
   NACK_SQL,
   NEXT_VISIBILITY_END_SQL,
   RECEIVE_SQL,
+  REDELIVER_SQL,
   STORE_SQL,
   type StreamListState,
 } from './stream-sql.js';
@@ -125,6 +127,19 @@ export class StreamStore {
   /** Makes the messages due at once (the ack id stays valid until the next receive hands them out). */
   async nack(sinkId: string, ackIds: string[]): Promise<number> {
     return (await this.records(NACK_SQL, [sinkId, ackIds])).length;
+  }
+
+  /** Outstanding messages with these idempotency keys (null: every failing one) are due at once. */
+  async redeliver(sinkId: string, keys: string[] | null): Promise<number> {
+    return (await this.records(REDELIVER_SQL, [sinkId, keys])).length;
+  }
+
+  /** Deletes messages by idempotency key, as if acked, whether handed out or not. */
+  async discard(sinkId: string, keys: string[]): Promise<number> {
+    const rows = await this.headsLocked(sinkId, (manager) =>
+      this.records<{ discarded: number }>(DISCARD_SQL, [sinkId, keys], manager),
+    );
+    return rows[0]?.discarded ?? 0;
   }
 
   /** When the next outstanding message's visibility ends (to wake long polls), or null. */

@@ -12,7 +12,7 @@ type SinkMessage = components['schemas']['SinkMessageDto'];
 type ListState = 'pending' | 'outstanding' | 'failing' | 'dead' | 'delivered';
 
 /** Each test writes its own table and its sink sees only that table. */
-const TABLES = ['basics', 'redelivery', 'nacks', 'groups', 'capped', 'locked', 'listed'] as const;
+const TABLES = ['basics', 'redelivery', 'nacks', 'groups', 'capped', 'locked', 'listed', 'handled'] as const;
 type Table = (typeof TABLES)[number];
 
 describe('Sequin Stream: receive, ack, nack', () => {
@@ -215,6 +215,40 @@ describe('Sequin Stream: receive, ack, nack', () => {
     ]);
     expect(await list(sink.name, 'delivered')).toEqual([]);
     expect(await list(sink.name, 'dead')).toEqual([]);
+  });
+
+  it('redeliver makes outstanding messages due at once; discard deletes them and lets their group go on', async () => {
+    const { sink, client } = await streamSink('handled');
+    await insert('handled', [1, 2]);
+    await stack.source.client.query(`UPDATE handled SET v = 1 WHERE id = 1`);
+    await stored(sink.id, 3);
+    const first = await client.messages({ batch_size: 10 }); // the heads of groups 1 and 2
+    expect(first.map((m) => m.data.record)).toEqual([
+      { id: 1, v: 0 },
+      { id: 2, v: 0 },
+    ]);
+    const post = (action: 'redeliver' | 'discard', ids?: string[]) =>
+      stack.api.client.POST(`/api/sinks/{id_or_name}/messages/${action}`, {
+        params: { path: { id_or_name: sink.name } },
+        body: ids === undefined ? {} : { ids },
+      });
+
+    expect((await post('redeliver', [keys(first)[1]!])).response.status).toBe(200);
+    const again = await client.messages({ batch_size: 10 });
+    expect(keys(again)).toEqual([keys(first)[1]]);
+    expect(again[0]!.ack_id).not.toBe(first[1]!.ack_id);
+
+    // The head of group 1, outstanding, is discarded: the group's update comes next, and nothing stays counted.
+    expect((await post('discard', [keys(first)[0]!])).response.status).toBe(200);
+    const next = await client.messages({ batch_size: 10 });
+    expect(next.map((m) => m.data.record)).toEqual([{ id: 1, v: 1 }]);
+    await client.ack([...ackIds(again), ...ackIds(next)]);
+    expect(await list(sink.name, 'outstanding')).toEqual([]);
+    const [{ n }] = await stack.metadataQuery<{ n: number }>(
+      `SELECT COALESCE(sum(n), 0)::int AS n FROM stream_outstanding WHERE sink_id = $1`,
+      [sink.id],
+    );
+    expect(n).toBe(0);
   });
 
   it('refuses bad parameters with 400 and other accounts or sink kinds with 404', async () => {

@@ -1,5 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
+import type { SluiceConfig } from '#core/config/config.js';
+import { streamWakeChannel } from '#core/queues/notifications.js';
+import { InternalRedis } from '#core/redis/internal-redis.js';
 import type { Queue } from 'bullmq';
 import type { ParkedMessage } from '#core/entities/parked-message.entity.js';
 import type { Sink } from '#core/entities/sink.entity.js';
@@ -43,6 +47,8 @@ export class SinkMessagesService {
     private readonly notifier: Notifier,
     @InjectQueue(QueueNames.maintenance) private readonly maintenance: Queue<RedeliverParkedJobData>,
     private readonly stream: StreamStore,
+    private readonly redis: InternalRedis,
+    @Inject(SLUICE_CONFIG) private readonly config: SluiceConfig,
   ) {}
 
   /** The sink, or 404; the query is checked after, so another account learns nothing from a 400. */
@@ -72,7 +78,8 @@ export class SinkMessagesService {
 
   /**
    * Failing messages are retried at once by the reader holding them; dead ones (which no reader
-   * holds) are delivered by a maintenance job. `ids` null: every failing and dead message.
+   * holds) are delivered by a maintenance job. `ids` null: every failing and dead message. A
+   * Sequin Stream's outstanding messages are due at once, for any receiver.
    */
   async redeliver(sink: Sink, ids: string[] | null): Promise<void> {
     if (sink.status !== 'active') {
@@ -82,6 +89,10 @@ export class SinkMessagesService {
     }
     const { accountId, id: sinkId } = sink;
     const keys = ids && [...new Set(ids)];
+    if (sink.destination.type === 'sequin_stream') {
+      if ((await this.stream.redeliver(sinkId, keys)) > 0) await this.wakeReceivers(sinkId);
+      return;
+    }
     await this.parked.makeFailingDue(accountId, sinkId, keys);
     if (await this.parked.hasDead(accountId, sinkId, keys)) {
       await this.maintenance.add(
@@ -98,7 +109,17 @@ export class SinkMessagesService {
   async discard(sink: Sink, ids: string[]): Promise<void> {
     const { accountId, id: sinkId } = sink;
     const keys = [...new Set(ids)];
+    if (sink.destination.type === 'sequin_stream') {
+      // A discarded head lets its group's next message through.
+      if ((await this.stream.discard(sinkId, keys)) > 0) await this.wakeReceivers(sinkId);
+      return;
+    }
     await this.notifier.sinkCommand({ accountId, databaseId: sink.postgresDatabaseId, sinkId, op: 'discard', keys });
     await this.parked.removeKeys(accountId, sinkId, keys);
+  }
+
+  /** Long polls on the sink, in any API process, look again. */
+  private async wakeReceivers(sinkId: string): Promise<void> {
+    await this.redis.client.publish(streamWakeChannel(this.config.redisPrefix, sinkId), '1');
   }
 }
