@@ -11,11 +11,14 @@ export const RECEIVE_LOCK_SEED = 7377;
 /**
  * Only changes newer than the sink's cursor are stored, and the cursor moves in the same statement:
  * a change the slot replays after a crash is skipped even if it was acked (deleted) meanwhile.
+ * $3 is a JSON array of `[idempotency_key, group_id, commit_lsn, commit_idx, data]`: one JSON text
+ * serialised natively, where text[] parameters cost a JavaScript escape pass over every message.
  */
 export const STORE_SQL = `
   WITH input AS (
-    SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[]) WITH ORDINALITY
-      AS t(idempotency_key, group_id, commit_lsn, commit_idx, data, ord)
+    SELECT e->>0 AS idempotency_key, e->>1 AS group_id, (e->>2)::bigint AS commit_lsn, (e->>3)::int AS commit_idx,
+           e->>4 AS data, ord
+      FROM json_array_elements($3::json) WITH ORDINALITY AS t(e, ord)
   ), cursor AS (
     SELECT commit_lsn, commit_idx FROM stream_cursors WHERE sink_id = $2
   ), fresh AS (

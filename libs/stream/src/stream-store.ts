@@ -92,15 +92,8 @@ export class StreamStore {
 
   async store(accountId: string, sinkId: string, messages: StoredStreamMessage[]): Promise<number> {
     if (messages.length === 0) return 0;
-    const params = [
-      accountId,
-      sinkId,
-      messages.map((m) => m.idempotencyKey),
-      messages.map((m) => m.groupId),
-      messages.map((m) => m.commitLsn.toString()),
-      messages.map((m) => m.commitIdx),
-      messages.map((m) => m.data),
-    ];
+    const input = messages.map((m) => [m.idempotencyKey, m.groupId, m.commitLsn.toString(), m.commitIdx, m.data]);
+    const params = [accountId, sinkId, JSON.stringify(input)];
     const rows = await this.headsLocked(sinkId, (manager) =>
       this.records<{ stored: number }>(STORE_SQL, params, manager),
     );

@@ -1,13 +1,14 @@
 import type { Message } from './message.js';
+import { frozenJson, metadataJson } from './message-json.js';
 
 /**
  * XADD field/value pairs: one field per top-level key, strings as they are, everything else as JSON
  * (`changes: null` → `"null"`). Read messages carry no `changes` field.
  */
 export function redisStreamFields(message: Message): string[] {
-  const fields = ['record', JSON.stringify(message.record)];
-  if (message.action !== 'read') fields.push('changes', JSON.stringify(message.changes));
-  fields.push('action', message.action, 'metadata', JSON.stringify(message.metadata));
+  const fields = ['record', frozenJson(message.record)];
+  if (message.action !== 'read') fields.push('changes', frozenJson(message.changes));
+  fields.push('action', message.action, 'metadata', metadataJson(message.metadata));
   return fields;
 }
 

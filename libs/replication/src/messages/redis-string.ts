@@ -1,4 +1,5 @@
 import type { Message } from './message.js';
+import { frozenJson, messageJson } from './message-json.js';
 
 export type RedisStringKeyFormat = 'sequin' | 'qualified';
 export type RedisStringValueMode = 'message' | 'record';
@@ -14,7 +15,7 @@ export function redisStringKey(message: Message, format: RedisStringKeyFormat): 
 }
 
 export function redisStringValue(message: Message, mode: RedisStringValueMode): string {
-  return JSON.stringify(mode === 'record' ? message.record : message);
+  return mode === 'record' ? frozenJson(message.record) : messageJson(message);
 }
 
 export type RedisStringOperation =

@@ -64,11 +64,15 @@ function harness(
   const dead: string[] = [];
   const failures: string[] = [];
   let failing: (p: Payload) => boolean = () => false;
+  let concurrent = 0;
+  let maxConcurrent = 0;
   const tracker = new FlushTracker(0n);
   const hooks: PipelineHooks<Payload> = {
     async deliver(payloads): Promise<DeliveryOutcome[]> {
       batches.push(payloads.length);
-      await new Promise((r) => setImmediate(r));
+      maxConcurrent = Math.max(maxConcurrent, ++concurrent);
+      await new Promise((r) => setTimeout(r, 2));
+      concurrent--;
       // Like Redis: a total-order batch is one MULTI/EXEC, so nothing after a refused entry gets in.
       let refused = false;
       return payloads.map((p) => {
@@ -133,6 +137,7 @@ function harness(
     failures,
     push,
     setFailing: (f: (p: Payload) => boolean) => (failing = f),
+    maxConcurrent: () => maxConcurrent,
   };
 }
 
@@ -145,6 +150,23 @@ describe('SinkPipeline', () => {
     expect(Math.max(...h.batches)).toBeLessThanOrEqual(4);
     await waitFor(async () => h.tracker.flushLsn === 101n);
     expect(h.pipeline.outstanding).toBe(0);
+  });
+
+  it('sends one batch at a time in total order, several at once per group, each group still in order', async () => {
+    const total = harness('total', { batchSize: 5 });
+    for (let i = 0; i < 60; i++) total.push(`k${i % 7}`, i);
+    await waitFor(async () => total.received.length === 60);
+    expect(total.maxConcurrent()).toBe(1);
+    expect(total.received.map((p) => p.value)).toEqual([...Array(60).keys()]);
+
+    const grouped = harness('per-group', { batchSize: 5 });
+    for (let i = 0; i < 300; i++) grouped.push(`k${i % 40}`, i);
+    await waitFor(async () => grouped.received.length === 300);
+    expect(grouped.maxConcurrent()).toBeGreaterThan(1);
+    for (let g = 0; g < 40; g++) {
+      const values = grouped.received.filter((p) => p.key === `k${g}`).map((p) => p.value);
+      expect(values).toEqual([...values].sort((a, b) => a - b));
+    }
   });
 
   it('total order: a failing message blocks everything after it until it succeeds', async () => {

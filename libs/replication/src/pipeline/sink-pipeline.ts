@@ -66,6 +66,7 @@ export interface ParkingHooks<P> {
 /** How long a group's head fails before the group is parked. */
 export const PARK_AFTER_MS = 5_000;
 const PARK_STORE_BATCH = 500;
+const PER_GROUP_BATCHES_IN_FLIGHT = 4;
 const PARKING_RETRY_MS = 1_000;
 
 interface ParkedGroup<P> {
@@ -117,10 +118,11 @@ export class SinkPipeline<P> {
   private readonly ready = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private count = 0;
-  private inFlight = false;
+  /** Batches sent and not answered yet. */
+  private inFlight = 0;
   private scheduled = false;
   private closed = false;
-  private batchInFlight: Promise<void> = Promise.resolve();
+  private readonly batchesInFlight = new Set<Promise<void>>();
   private drainWaiters: Array<() => void> = [];
   private readonly parked = new Map<string, ParkedGroup<P>>();
   /** False until the groups parked by an earlier session are known: nothing is sent before. */
@@ -241,7 +243,7 @@ export class SinkPipeline<P> {
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     this.notifyIfNotFull(true);
-    await this.batchInFlight;
+    await Promise.all(this.batchesInFlight);
   }
 
   /** The sink was deleted or disabled: nothing of it needs delivering any more, so the slot may move on. */
@@ -267,14 +269,24 @@ export class SinkPipeline<P> {
     return message.groupId === null ? `\u0000${message.seq}` : `g:${message.groupId}`;
   }
 
+  /**
+   * A total-order sink has one batch in flight (a later batch must not get in ahead of a failed
+   * one); a per-group sink several, since a group is in at most one of them (its head).
+   */
+  private get maxBatchesInFlight(): number {
+    return this.mode === 'total' ? 1 : PER_GROUP_BATCHES_IN_FLIGHT;
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.closed || this.settings.paused || this.ready.size === 0) return;
-    if (!this.restored) return;
+    if (this.scheduled || this.inFlight >= this.maxBatchesInFlight) return;
+    if (this.closed || this.settings.paused || this.ready.size === 0 || !this.restored) return;
     this.scheduled = true;
     // setImmediate lets the reader hand over everything it decoded from one network read first.
     setImmediate(() => {
       this.scheduled = false;
-      this.batchInFlight = this.sendBatch().catch((error) => this.hooks.onError(error));
+      const sent = this.sendBatch().catch((error) => this.hooks.onError(error));
+      this.batchesInFlight.add(sent);
+      void sent.finally(() => this.batchesInFlight.delete(sent));
     });
   }
 
@@ -305,10 +317,11 @@ export class SinkPipeline<P> {
   }
 
   private async sendBatch(): Promise<void> {
-    if (this.inFlight || this.closed || this.settings.paused) return;
+    if (this.inFlight >= this.maxBatchesInFlight || this.closed || this.settings.paused) return;
     const batch = this.takeBatch();
     if (batch.length === 0) return;
-    this.inFlight = true;
+    this.inFlight++;
+    this.schedule(); // a per-group sink may send its next batch before this one is answered
     for (const message of batch) this.sending.add(message);
     try {
       const outcomes = await this.hooks.deliver(batch.map((m) => m.payload));
@@ -329,7 +342,7 @@ export class SinkPipeline<P> {
       await Promise.all(parkedSteps);
     } finally {
       for (const message of batch) this.sending.delete(message);
-      this.inFlight = false;
+      this.inFlight--;
       for (const key of new Set(batch.map((m) => this.groupKey(m)))) {
         const parked = this.parked.get(key);
         if (parked) this.afterParkedChange(parked);

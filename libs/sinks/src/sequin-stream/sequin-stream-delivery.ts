@@ -1,4 +1,5 @@
 import type { Message } from '#replication/messages/message.js';
+import { messageJson } from '#replication/messages/message-json.js';
 import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
 import type { DeliveryOutcome } from '../redis/redis-connection.js';
 import type { SinkDelivery } from '../sink-delivery.js';
@@ -32,7 +33,7 @@ export class SequinStreamDelivery implements SinkDelivery<StoredStreamMessage> {
       groupId,
       commitLsn: BigInt(message.metadata.commit_lsn),
       commitIdx: message.metadata.commit_idx,
-      data: JSON.stringify(message),
+      data: messageJson(message),
     };
   }
 
