@@ -68,7 +68,8 @@ export const NACK_SQL = `
 export const REDELIVER_SQL = `
   UPDATE stream_messages SET not_visible_until = '-infinity'
    WHERE sink_id = $1 AND deliver_count > 0 AND not_visible_until > '-infinity'
-     AND ($2::text[] IS NULL OR idempotency_key = ANY($2::text[]))
+     AND CASE WHEN $2::text[] IS NULL THEN deliver_count > 1 OR not_visible_until <= clock_timestamp()
+              ELSE idempotency_key = ANY($2::text[]) END
   RETURNING 1`;
 
 /**

@@ -111,7 +111,8 @@ export function parkedMessageLedger(
       const records = recordsOf(sinkId);
       // Through the sink's write queue: a failing record's upsert never lands after its removal.
       return {
-        groups: () => messages.parkedGroups(accountId, sinkId),
+        // After any store still in flight (from an earlier session of this reader): it must be seen.
+        groups: () => then(records, () => messages.parkedGroups(accountId, sinkId)),
         store: (parked) => then(records, () => messages.park(accountId, sinkId, parked.map(toWrite))),
         head: (groupId) => then(records, () => messages.parkedHead(accountId, sinkId, groupId)).then(toParkedRecord),
         remove: (key) => {

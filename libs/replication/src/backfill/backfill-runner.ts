@@ -56,6 +56,11 @@ export class BackfillRunner {
   private stopping = false;
   private readonly aborted = new AbortController();
   private pageSize: number;
+  /** Failed attempts in a row; a recorded page starts the count again. */
+  private failures = 0;
+  private counted = false;
+  /** The source connection of the current attempt: ended by abort() to interrupt a query in flight. */
+  private client: pg.Client | null = null;
 
   constructor(
     private readonly backfill: LoadedBackfill,
@@ -79,10 +84,11 @@ export class BackfillRunner {
     if (!this.aborted.signal.aborted) this.stopping = false;
   }
 
-  /** The session ends: stop now; the page in flight is read again by the next session. */
+  /** The session ends: stop now (a query in flight too); the page in flight is read again by the next session. */
   abort(): void {
     this.stopping = true;
     this.aborted.abort();
+    void this.client?.end().catch(() => undefined);
   }
 
   private get maxPageSize(): number {
@@ -90,13 +96,14 @@ export class BackfillRunner {
   }
 
   private async run(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
+    while (!this.stopping) {
       try {
         await this.runConnected();
         return;
       } catch (error) {
         if (this.stopping) return;
         const message = (error as Error).message;
+        const attempt = ++this.failures;
         if (isPermanent(error) || attempt >= MAX_ATTEMPTS) {
           this.ended = true;
           await this.deps.store.fail(this.backfill.id, message).catch(() => undefined);
@@ -109,6 +116,7 @@ export class BackfillRunner {
   }
 
   private async runConnected(): Promise<void> {
+    if (this.stopping) return;
     const client = new pg.Client({
       ...this.deps.connection,
       // Values in exactly the text form the reader's encoders parse (as pgoutput sends them). The
@@ -117,10 +125,12 @@ export class BackfillRunner {
       options: `${REPLICATION_SESSION_OPTIONS} -c synchronous_commit=on`,
       statement_timeout: PAGE_STATEMENT_TIMEOUT_MS,
       query_timeout: undefined,
+      keepAlive: true,
     });
     client.on('error', () => undefined); // surfaces as the failing query's error
-    await client.connect();
+    this.client = client;
     try {
+      await client.connect();
       const table = await this.tableOf(client);
       const { backfill } = this;
       const shape: PageShape = {
@@ -130,9 +140,13 @@ export class BackfillRunner {
         keyset: keysetOf(table.primaryKey, backfill.sortColumn),
         startColumn: backfill.startPosition === null ? null : backfill.sortColumn,
       };
-      if (backfill.rowsInitialCount === null) {
-        backfill.rowsInitialCount = await countRows(client, shape, backfill.startPosition);
-        await this.deps.store.setInitialCount(backfill.id, backfill.rowsInitialCount);
+      if (backfill.rowsInitialCount === null && !this.counted) {
+        this.counted = true; // once per runner: a table too big to count in time keeps no count
+        const count = await countRows(client, shape, backfill.startPosition);
+        if (count !== null) {
+          backfill.rowsInitialCount = count;
+          await this.deps.store.setInitialCount(backfill.id, count);
+        }
       }
       while (!this.stopping) {
         if (await this.nextPage(client, table, shape)) {
@@ -142,6 +156,7 @@ export class BackfillRunner {
         }
       }
     } finally {
+      this.client = null;
       await client.end().catch(() => undefined);
     }
   }
@@ -190,6 +205,7 @@ export class BackfillRunner {
     const cursor = cursorOf(rows.at(-1)!, shape.keyset);
     await deps.store.recordPage(backfill.id, { cursor, rowsProcessed: rows.length, rowsIngested: ingested });
     backfill.cursor = cursor;
+    this.failures = 0;
     return rows.length < limit;
   }
 

@@ -11,16 +11,28 @@ const ESTIMATE_SQL = `
     JOIN pg_class c ON c.oid = p.relid
    WHERE p.isleaf`;
 
-/** rows_initial_count: exact for small tables, the planner's estimate for large ones. */
-export async function countRows(client: pg.Client, shape: PageShape, startPosition: string | null): Promise<number> {
+/**
+ * rows_initial_count: exact for small tables, the planner's estimate for large ones; null when the
+ * table looks small (never analysed) but is too big to count within the statement timeout.
+ */
+export async function countRows(
+  client: pg.Client,
+  shape: PageShape,
+  startPosition: string | null,
+): Promise<number | null> {
   const { rows } = await client.query<{ estimate: number }>(ESTIMATE_SQL, [shape.schema, shape.table]);
   const estimate = rows[0]?.estimate ?? 0;
   if (estimate > EXACT_COUNT_LIMIT) return Math.round(estimate);
   const table = `${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)}`;
   const where = shape.startColumn === null ? '' : ` WHERE ${pg.escapeIdentifier(shape.startColumn)} >= $1`;
-  const { rows: counted } = await client.query<{ count: string }>(
-    `SELECT count(*)::text AS count FROM ${table}${where}`,
-    shape.startColumn === null ? [] : [startPosition],
-  );
-  return Number(counted[0]!.count);
+  try {
+    const { rows: counted } = await client.query<{ count: string }>(
+      `SELECT count(*)::text AS count FROM ${table}${where}`,
+      shape.startColumn === null ? [] : [startPosition],
+    );
+    return Number(counted[0]!.count);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '57014') return null; // statement timeout
+    throw error;
+  }
 }

@@ -35,4 +35,13 @@ describe('BackfillPages', () => {
     page.finish(7);
     await expect(page.settled).resolves.toBe(7);
   });
+
+  it('marks the pages of a truncated table, for the sink it was routed to', () => {
+    const pages = new BackfillPages();
+    const page = pages.open('p1', 'b1', 'sink-a', table);
+    pages.noteTruncate('sink-b', 'public', 'items');
+    expect(page.truncated).toBe(false);
+    pages.noteTruncate('sink-a', 'public', 'items');
+    expect(page.truncated).toBe(true);
+  });
 });

@@ -15,6 +15,8 @@ export interface OpenPage {
   rows: RawRow[] | null;
   /** Primary keys (see rowKey) changed since the page was opened. */
   readonly changed: Set<string>;
+  /** The table was truncated since the page was opened: none of its rows may be emitted. */
+  truncated: boolean;
   /** Resolves with how many read messages the sink took, once every one is settled. */
   readonly settled: Promise<number>;
   finish(ingested: number): void;
@@ -39,7 +41,17 @@ export class BackfillPages {
   open(id: string, backfillId: string, sinkId: string, table: CompiledTable): OpenPage {
     let finish!: (ingested: number) => void;
     const settled = new Promise<number>((resolve) => (finish = resolve));
-    const page: OpenPage = { id, backfillId, sinkId, table, rows: null, changed: new Set(), settled, finish };
+    const page: OpenPage = {
+      id,
+      backfillId,
+      sinkId,
+      table,
+      rows: null,
+      changed: new Set(),
+      truncated: false,
+      settled,
+      finish,
+    };
     this.byId.set(id, page);
     const key = watchKey(sinkId, table.schema, table.name);
     let pages = this.byTable.get(key);
@@ -53,6 +65,11 @@ export class BackfillPages {
     const pages = this.byTable.get(watchKey(sinkId, schema, table));
     if (!pages) return;
     for (const page of pages) for (const key of keys) page.changed.add(key);
+  }
+
+  /** `schema.table` was truncated, in a change routed to `sinkId`. */
+  noteTruncate(sinkId: string, schema: string, table: string): void {
+    for (const page of this.byTable.get(watchKey(sinkId, schema, table)) ?? []) page.truncated = true;
   }
 
   /** The page of a watermark, removed from the open pages; undefined when this session did not open it. */

@@ -308,6 +308,46 @@ describe('SinkPipeline', () => {
       await waitFor(async () => store.rows.length === 0 && h.pipeline.outstanding === 0);
     });
 
+    it('discards a parked head at once: it is never sent again, and the group goes on from the next', async () => {
+      const store = parkingStore();
+      const h = harness('per-group', { parking: store.hooks, parkAfterMs: 0 });
+      h.pipeline['hooks'].retryDelayMs = () => 20;
+      h.setFailing((p) => p.key === 'p' && p.value === 0);
+      h.push('p', 0);
+      h.push('ok', 0);
+      await waitFor(async () => store.rows.length === 1);
+      h.push('p', 1);
+      await waitFor(async () => store.rows.length === 2);
+      expect(h.pipeline.discard(new Set(['k1'])).map((m) => m.idempotencyKey)).toEqual(['k1']);
+      await waitFor(async () => h.received.some((p) => p.key === 'p'));
+      expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
+      await waitFor(async () => store.rows.length === 0);
+    });
+
+    it('abandoning the sink settles what a failed store gave back', async () => {
+      const store = parkingStore();
+      const storeOnce = store.hooks.store;
+      let failStores = false;
+      store.hooks.store = async (messages) => {
+        if (failStores) {
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error('sink deleted');
+        }
+        return storeOnce(messages);
+      };
+      const h = harness('per-group', { parking: store.hooks, parkAfterMs: 0 });
+      h.pipeline['hooks'].onError = () => undefined;
+      h.setFailing((p) => p.key === 'p');
+      h.push('p', 0);
+      h.push('ok', 0);
+      await waitFor(async () => store.rows.length === 1);
+      failStores = true;
+      h.push('p', 1); // its store fails after the sink is abandoned
+      await h.pipeline.abandon();
+      expect(h.pipeline.outstanding).toBe(0);
+      await waitFor(async () => h.tracker.flushLsn === 31n);
+    });
+
     it('dead-letters a parked head after max_retry_count and goes on with the group', async () => {
       const store = parkingStore();
       const h = harness('per-group', {

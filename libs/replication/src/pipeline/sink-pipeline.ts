@@ -127,7 +127,8 @@ export class SinkPipeline<P> {
   private readonly parked = new Map<string, ParkedGroup<P>>();
   /** False until the groups parked by an earlier session are known: nothing is sent before. */
   private restored: boolean;
-  private storeInFlight = false;
+  /** The parking store write in flight, if any. */
+  private storeWrite: Promise<unknown> | null = null;
   private lastDeliveredAt = 0;
 
   constructor(
@@ -229,7 +230,17 @@ export class SinkPipeline<P> {
       const { head } = parked;
       if (head && keys.has(head.idempotencyKey) && !this.sending.has(head)) {
         dropped.push(head);
-        void this.nextParked(head, true);
+        // Out of reach of the next batch at once; the group's next message comes once it is removed.
+        parked.head = null;
+        this.ready.delete(parked.key);
+        this.clearTimer(parked.key);
+        void this.parking!.remove(head.idempotencyKey).then(
+          () => this.loadParkedHead(parked),
+          (error) => {
+            this.hooks.onError(error);
+            this.loadParkedHead(parked);
+          },
+        );
       }
     }
     for (const message of dropped) if (!message.parked) this.settle(message);
@@ -249,6 +260,7 @@ export class SinkPipeline<P> {
   /** The sink was deleted or disabled: nothing of it needs delivering any more, so the slot may move on. */
   async abandon(): Promise<void> {
     await this.close();
+    await this.storeWrite; // a failed store puts its messages back, to be settled below
     for (const group of this.groups.values()) for (const message of group) this.settle(message);
     for (const parked of this.parked.values()) for (const message of parked.unstored) this.settle(message);
     this.groups.clear();
@@ -403,7 +415,7 @@ export class SinkPipeline<P> {
   /** Writes parked groups' new messages to the store, one batch at a time; they are settled once stored. */
   private storeParked(): void {
     const parking = this.parking;
-    if (!parking || this.storeInFlight || this.closed || !this.restored) return;
+    if (!parking || this.storeWrite || this.closed || !this.restored) return;
     const taken = new Map<ParkedGroup<P>, PipelineMessage<P>[]>();
     let size = 0;
     for (const parked of this.parked.values()) {
@@ -415,8 +427,7 @@ export class SinkPipeline<P> {
       size += messages.length;
     }
     if (size === 0) return;
-    this.storeInFlight = true;
-    parking
+    this.storeWrite = parking
       .store([...taken.values()].flat())
       .then(
         () => {
@@ -437,7 +448,7 @@ export class SinkPipeline<P> {
         },
       )
       .finally(() => {
-        this.storeInFlight = false;
+        this.storeWrite = null;
         this.storeParked();
       });
   }

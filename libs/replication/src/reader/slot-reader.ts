@@ -67,6 +67,7 @@ export class SlotReaderSession {
   private blocked: Promise<void> | null = null;
   /** Reading waits for a sink at its in-flight bound (not for a catalog lookup or a sink reload). */
   private heldByBound = false;
+  private reloading: Promise<void> = Promise.resolve();
   private draining = false;
   private transaction: TrackedTransaction | null = null;
   private inTransaction = false;
@@ -400,7 +401,7 @@ export class SlotReaderSession {
     let commitIdx = 0;
     for (const row of runtime ? page.rows : []) {
       const body = buildChangeBody(page.table, { action: 'read', new: row });
-      if (page.changed.has(rowKey(body.recordPks))) continue;
+      if (page.truncated || page.changed.has(rowKey(body.recordPks))) continue;
       const position = backfillReadPosition(watermark, commitIdx++, page.backfillId, body.recordPks);
       if (runtime!.pushRow(body, position, () => transaction)) ingested++;
     }
@@ -415,6 +416,8 @@ export class SlotReaderSession {
     for (const runtime of this.runtimes.values()) {
       if (runtime.wants(table.schema, table.name, 'truncate', position.commitLsn)) {
         runtime.pushTruncate(table, position, this.openTransaction(position.commitLsn));
+        // Rows of an open page are gone: none of them may arrive after the truncate.
+        if (this.pages.watching) this.pages.noteTruncate(runtime.id, table.schema, table.name);
       }
     }
   }
@@ -435,18 +438,26 @@ export class SlotReaderSession {
     for (;;) {
       const sinks = await this.options.loadSinks();
       if (sinks.some((sink) => sink.id === sinkId) || Date.now() > deadline) {
-        await this.applySinks(sinks);
+        await this.reloadSinks();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
-  private async reloadSinks(): Promise<void> {
-    await this.applySinks(await this.options.loadSinks());
-    this.syncBackfills();
-    if (this.restartRequested)
-      this.failure(new Error('Sink destination changed: restarting the session to re-read from the slot'));
+  /**
+   * Reloads run one at a time, each reading the sinks once the previous one is applied, so the last
+   * reload applies the newest settings (an immediate reload can overlap an in-stream one).
+   */
+  private reloadSinks(): Promise<void> {
+    const reload = this.reloading.then(async () => {
+      await this.applySinks(await this.options.loadSinks());
+      this.syncBackfills();
+      if (this.restartRequested)
+        this.failure(new Error('Sink destination changed: restarting the session to re-read from the slot'));
+    });
+    this.reloading = reload.catch(() => undefined);
+    return reload;
   }
 
   private async applySinks(sinks: LoadedSink[]): Promise<void> {
