@@ -1023,7 +1023,7 @@ export interface components {
             id: string;
             deleted: boolean;
         };
-        SinkMessageDataDto: {
+        MessageEnvelopeDto: {
             record: {
                 [key: string]: unknown;
             };
@@ -1070,7 +1070,7 @@ export interface components {
             id: string;
             group_id: string | null;
             last_error: string | null;
-            data: components["schemas"]["SinkMessageDataDto"];
+            data: components["schemas"]["MessageEnvelopeDto"];
         };
         SinkMessageListDto: {
             data: components["schemas"]["SinkMessageDto"][];
@@ -1110,23 +1110,10 @@ export interface components {
              */
             state: "active" | "paused" | "completed" | "cancelled" | "failed";
         };
-        StreamMessageDto: {
-            record: {
-                [key: string]: unknown;
-            };
-            changes: {
-                [key: string]: unknown;
-            } | null;
-            /** @enum {string} */
-            action: "insert" | "update" | "delete" | "read" | "truncate";
-            metadata: {
-                [key: string]: unknown;
-            };
-        };
         ReceivedMessageDto: {
             /** @description Acknowledge or nack the message with this id; it is stale once the message is redelivered. */
             ack_id: string;
-            data: components["schemas"]["StreamMessageDto"];
+            data: components["schemas"]["MessageEnvelopeDto"];
         };
         ReceiveResponseDto: {
             data: components["schemas"]["ReceivedMessageDto"][];

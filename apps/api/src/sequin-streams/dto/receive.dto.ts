@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { MessageEnvelopeDto } from '../../common/dto/message-envelope.dto.js';
 
 /** Receive parameters (also accepted in the query string). Invalid values → 400. */
 export class ReceiveRequestDto {
@@ -14,21 +15,10 @@ export class ReceiveRequestDto {
   wait_for?: number | string;
 }
 
-export class StreamMessageDto {
-  @ApiProperty({ type: 'object', additionalProperties: true })
-  record!: Record<string, unknown>;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
-  changes!: Record<string, unknown> | null;
-  @ApiProperty({ enum: ['insert', 'update', 'delete', 'read', 'truncate'] })
-  action!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true })
-  metadata!: Record<string, unknown>;
-}
-
 export class ReceivedMessageDto {
   /** Acknowledge or nack the message with this id; it is stale once the message is redelivered. */
   ack_id!: string;
-  data!: StreamMessageDto;
+  data!: MessageEnvelopeDto;
 }
 
 export class ReceiveResponseDto {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../dto/optional.js';
+import { MessageEnvelopeDto } from '../../../common/dto/message-envelope.dto.js';
 
 /** `outstanding` (handed out, not acked) exists for sequin_stream sinks only. */
 export const MESSAGE_STATES = ['pending', 'failing', 'dead', 'delivered', 'outstanding'] as const;
@@ -8,18 +9,6 @@ export type MessageState = (typeof MESSAGE_STATES)[number];
 
 /** Most ids one redeliver or discard request may name. */
 export const MAX_MESSAGE_IDS = 1000;
-
-/** The message envelope (spec messages.md), as the sink receives it. */
-export class SinkMessageDataDto {
-  @ApiProperty({ type: 'object', additionalProperties: true })
-  record!: Record<string, unknown>;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
-  changes!: Record<string, unknown> | null;
-  @ApiProperty({ enum: ['insert', 'update', 'delete', 'read', 'truncate'] })
-  action!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true })
-  metadata!: Record<string, unknown>;
-}
 
 export class SinkMessageDto {
   /** The message's id — its idempotency key (`metadata.idempotency_key`); redeliver and discard take it. */
@@ -56,7 +45,7 @@ export class SinkMessageDto {
    */
   @ApiProperty({ type: 'string', format: 'date-time' })
   inserted_at!: string;
-  data!: SinkMessageDataDto;
+  data!: MessageEnvelopeDto;
 }
 
 export class SinkMessageListDto {
