@@ -44,18 +44,18 @@ export class BackfillsService {
 
   /** The sink's backfills, newest first. */
   async list(accountId: string, sinkIdOrName: string): Promise<BackfillRecord[]> {
-    const sink = await this.findSink(accountId, sinkIdOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, sinkIdOrName);
     return (await this.backfills.listOfSink(accountId, sink.id)).map((backfill) => ({ sink, backfill }));
   }
 
   async get(accountId: string, sinkIdOrName: string, id: string): Promise<BackfillRecord> {
-    const sink = await this.findSink(accountId, sinkIdOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, sinkIdOrName);
     return { sink, backfill: await this.find(accountId, sink, id) };
   }
 
   /** Validates the table and the start against the sink's scope and the discovered tables, then starts it. */
   async create(accountId: string, sinkIdOrName: string, body: CreateBackfillDto): Promise<BackfillRecord> {
-    const sink = await this.findSink(accountId, sinkIdOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, sinkIdOrName);
     const errors = new FieldErrors();
     const nul = findNulCharacter(body);
     if (nul) errors.add(nul.length > 0 ? nul : ['body'], 'must not contain NUL characters');
@@ -75,7 +75,7 @@ export class BackfillsService {
 
   /** Pauses, resumes or cancels; a backfill the worker completes or fails meanwhile keeps that state. */
   async changeState(accountId: string, sinkIdOrName: string, id: string, to: BackfillState): Promise<BackfillRecord> {
-    const sink = await this.findSink(accountId, sinkIdOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, sinkIdOrName);
     const current = await this.find(accountId, sink, id);
     this.refuseTransition(current.state, to);
     const moved = await this.backfills.transition(accountId, current.id, statesAllowedBefore(to), to);
@@ -113,13 +113,6 @@ export class BackfillsService {
         throw new ValidationError(`Invalid backfill: ${ALREADY_RUNNING}`, { table: [ALREADY_RUNNING] });
       throw error;
     }
-  }
-
-  private async findSink(accountId: string, idOrName: string): Promise<Sink> {
-    // No stored name contains U+0000, and Postgres would refuse to compare with one.
-    const sink = idOrName.includes('\u0000') ? null : await this.sinks.findByIdOrName(accountId, idOrName);
-    if (!sink) throw NotFoundError.of('sink', idOrName);
-    return sink;
   }
 
   /** Another sink's backfill is reported like a missing one. */

@@ -84,7 +84,7 @@ export class SinksService {
   }
 
   async get(accountId: string, idOrName: string): Promise<SinkRecord> {
-    const sink = await this.find(accountId, idOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, idOrName);
     const [database, observed, backfills] = await Promise.all([
       this.databaseOf(accountId, sink),
       this.observations.observe(accountId, [sink]),
@@ -172,7 +172,7 @@ export class SinksService {
   }
 
   async remove(accountId: string, idOrName: string): Promise<string> {
-    const sink = await this.find(accountId, idOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, idOrName);
     if ((await this.sinks.delete(accountId, { id: sink.id })) === 0) throw NotFoundError.of('sink', idOrName);
     await this.notifier.changed({ accountId, databaseId: sink.postgresDatabaseId });
     return sink.id;
@@ -187,7 +187,7 @@ export class SinksService {
     const errors = new FieldErrors();
     refuseNulCharacters(body, errors);
     if (!errors.isEmpty) throw errors.toError('sink');
-    const sink = await this.find(accountId, idOrName);
+    const sink = await this.sinks.getByIdOrName(accountId, idOrName);
     const database = await this.databaseOf(accountId, sink);
 
     await this.checkSameDatabase(accountId, body.database, database, errors);
@@ -275,13 +275,6 @@ export class SinksService {
     if (!database) errors.add(['database'], 'not found');
     else if (database.id !== current.id)
       errors.add(['database'], `cannot be changed (this sink reads ${current.name})`);
-  }
-
-  private async find(accountId: string, idOrName: string): Promise<Sink> {
-    // No stored name contains U+0000, and Postgres would refuse to compare with one.
-    const sink = idOrName.includes('\u0000') ? null : await this.sinks.findByIdOrName(accountId, idOrName);
-    if (!sink) throw NotFoundError.of('sink', idOrName);
-    return sink;
   }
 
   /** The foreign key keeps a sink's database alive, so a missing one is a bug, not a 404. */

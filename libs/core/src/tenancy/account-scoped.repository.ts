@@ -34,8 +34,12 @@ export abstract class AccountScopedRepository<T extends AccountOwned> {
     return this.findOne(accountId, { id } as FindOptionsWhere<T>);
   }
 
-  /** `:id_or_name` rule of the API: a UUID is an id, anything else a name. */
+  /**
+   * `:id_or_name` rule of the API: a UUID is an id, anything else a name. No stored name contains
+   * U+0000 (and Postgres refuses to compare with one): such a name finds nothing.
+   */
   findByIdOrName(accountId: string, idOrName: string): Promise<T | null> {
+    if (idOrName.includes('\u0000')) return Promise.resolve(null);
     const where = isUuid(idOrName) ? { id: idOrName } : { name: idOrName };
     return this.findOne(accountId, where as unknown as FindOptionsWhere<T>);
   }

@@ -7,7 +7,7 @@ import { InternalRedis } from '#core/redis/internal-redis.js';
 import type { Queue } from 'bullmq';
 import type { ParkedMessage } from '#core/entities/parked-message.entity.js';
 import type { Sink } from '#core/entities/sink.entity.js';
-import { BadRequestError, NotFoundError, ValidationError } from '#core/errors/api-errors.js';
+import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
 import { Notifier } from '#core/queues/notifier.js';
 import { QueueNames, REDELIVER_PARKED_JOB, type RedeliverParkedJobData } from '#core/queues/queue-names.js';
 import type { MessageEnvelopeJson, MessageSummary } from '#core/queues/sink-status.js';
@@ -52,10 +52,8 @@ export class SinkMessagesService {
   ) {}
 
   /** The sink, or 404; the query is checked after, so another account learns nothing from a 400. */
-  async find(accountId: string, idOrName: string): Promise<Sink> {
-    const sink = idOrName.includes('\u0000') ? null : await this.sinks.findByIdOrName(accountId, idOrName);
-    if (!sink) throw NotFoundError.of('sink', idOrName);
-    return sink;
+  find(accountId: string, idOrName: string): Promise<Sink> {
+    return this.sinks.getByIdOrName(accountId, idOrName);
   }
 
   async list(sink: Sink, { state, limit }: MessageQuery): Promise<MessageSummary[] | StreamMessageSummary[]> {
