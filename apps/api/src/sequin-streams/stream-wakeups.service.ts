@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Redis } from 'ioredis';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
-import { streamWakeChannel, streamWakePattern } from '#core/queues/notifications.js';
+import { streamWakePattern } from '#core/queues/notifications.js';
+import { Notifier } from '#core/queues/notifier.js';
 import { redisOptionsFromUrl } from '#core/redis/redis-options.js';
-import { InternalRedis } from '#core/redis/internal-redis.js';
 
 export interface Waiter {
   /** Resolves on the next wake-up for the sink, or when `timeoutMs` passes. */
@@ -24,7 +24,7 @@ export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown
 
   constructor(
     @Inject(SLUICE_CONFIG) private readonly config: SluiceConfig,
-    private readonly redis: InternalRedis,
+    private readonly notifier: Notifier,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -80,7 +80,7 @@ export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown
     };
   }
 
-  async wake(sinkId: string): Promise<void> {
-    await this.redis.client.publish(streamWakeChannel(this.config.redisPrefix, sinkId), '1').catch(() => undefined);
+  wake(sinkId: string): Promise<void> {
+    return this.notifier.streamReady(sinkId);
   }
 }

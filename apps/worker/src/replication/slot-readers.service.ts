@@ -11,7 +11,7 @@ import { SinksRepository } from '#core/repositories/sinks.repository.js';
 import { sourceClientConfig, sourceConnectionParams } from '#core/source/source-connection.js';
 import { SlotReader } from '#replication/reader/slot-reader.js';
 import { StreamStore } from '#stream/stream-store.js';
-import { streamWakeChannel } from '#core/queues/notifications.js';
+import { Notifier } from '#core/queues/notifier.js';
 import { InternalRedis } from '#core/redis/internal-redis.js';
 import { createSinkDelivery } from '#sinks/create-sink-delivery.js';
 import { workerMetrics } from '../metrics/worker-metrics.js';
@@ -38,14 +38,11 @@ export class SlotReadersService {
     private readonly backfills: BackfillsRepository,
     private readonly streamStore: StreamStore,
     private readonly internalRedis: InternalRedis,
+    private readonly notifier: Notifier,
   ) {
     this.status = new SinkStatusPublisher(internalRedis.client, config.redisPrefix, (e) =>
       this.logger.warn(`Sink status: ${(e as Error).message}`),
     );
-  }
-
-  private async wakeStream(sinkId: string): Promise<void> {
-    await this.internalRedis.client.publish(streamWakeChannel(this.config.redisPrefix, sinkId), '1');
   }
 
   /** The reader of this database's slot, when this process runs it. */
@@ -79,7 +76,7 @@ export class SlotReadersService {
           accountId,
           sinkId: sink.id,
           store: this.streamStore,
-          wake: () => this.wakeStream(sink.id),
+          wake: () => this.notifier.streamReady(sink.id),
         }),
       ledger: parkedMessageLedger(accountId, this.parked, (e) => log.error(e), {
         delivered: (sinkId, messages) => status.recent.add(sinkId, messages),

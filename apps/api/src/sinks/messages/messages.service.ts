@@ -1,9 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
-import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
-import type { SluiceConfig } from '#core/config/config.js';
-import { streamWakeChannel } from '#core/queues/notifications.js';
-import { InternalRedis } from '#core/redis/internal-redis.js';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ParkedMessage } from '#core/entities/parked-message.entity.js';
 import type { Sink } from '#core/entities/sink.entity.js';
@@ -47,8 +43,6 @@ export class SinkMessagesService {
     private readonly notifier: Notifier,
     @InjectQueue(QueueNames.maintenance) private readonly maintenance: Queue<RedeliverParkedJobData>,
     private readonly stream: StreamStore,
-    private readonly redis: InternalRedis,
-    @Inject(SLUICE_CONFIG) private readonly config: SluiceConfig,
   ) {}
 
   /** The sink, or 404; the query is checked after, so another account learns nothing from a 400. */
@@ -116,8 +110,7 @@ export class SinkMessagesService {
     await this.parked.removeKeys(accountId, sinkId, keys);
   }
 
-  /** Long polls on the sink, in any API process, look again. */
-  private async wakeReceivers(sinkId: string): Promise<void> {
-    await this.redis.client.publish(streamWakeChannel(this.config.redisPrefix, sinkId), '1');
+  private wakeReceivers(sinkId: string): Promise<void> {
+    return this.notifier.streamReady(sinkId);
   }
 }
