@@ -3,13 +3,10 @@ import type { Backfill } from '#core/entities/backfill.entity.js';
 import type { DiscoveredTable } from '#core/entities/postgres-database.entity.js';
 import type { SinkSource } from '#core/entities/sink.entity.js';
 import type { FieldErrors } from '../sinks/field-errors.js';
-import { qualifyTableName, tableInScope } from '../sinks/sink-scope.js';
+import { qualifiedName, qualifyTableName, tableInScope } from '../sinks/sink-scope.js';
 
 /** At most this many table names in one reason; the rest are counted. */
 const LISTED_TABLES = 10;
-
-export const qualifiedTableName = (table: Pick<DiscoveredTable, 'schema' | 'name'>): string =>
-  `${table.schema}.${table.name}`;
 
 function listNames(names: readonly string[]): string {
   const listed = names.slice(0, LISTED_TABLES).join(', ');
@@ -21,7 +18,7 @@ export const tablesInScope = (discovered: readonly DiscoveredTable[], source: Si
   discovered.filter((table) => tableInScope(table, source));
 
 export const noPrimaryKeyReason = (table: DiscoveredTable): string =>
-  `table ${qualifiedTableName(table)} has no primary key, so it cannot be paged; add one`;
+  `table ${qualifiedName(table)} has no primary key, so it cannot be paged; add one`;
 
 /**
  * The table a backfill reads: the one requested (in the publication and in the sink's source), or,
@@ -40,12 +37,12 @@ export function resolveBackfillTable(
     if (inScope.length === 1) table = inScope[0];
     else if (inScope.length === 0) errors.add(['table'], 'is required: the sink reads no table of the publication');
     else {
-      const names = listNames(inScope.map(qualifiedTableName));
+      const names = listNames(inScope.map(qualifiedName));
       errors.add(['table'], `is required: the sink reads ${inScope.length} tables (${names})`);
     }
   } else {
     const name = qualifyTableName(requested);
-    table = discovered.find((candidate) => qualifiedTableName(candidate) === name);
+    table = discovered.find((candidate) => qualifiedName(candidate) === name);
     if (!table) errors.add(['table'], `table ${name} is not in the publication`);
     else if (!tableInScope(table, source)) {
       errors.add(['table'], `table ${name} is not in the sink's source`);
@@ -75,7 +72,7 @@ export function resolveBackfillStart(
   const startPosition =
     request.start_position === undefined || request.start_position === null ? null : String(request.start_position);
   if (sortColumn !== null && !table.columns.some((column) => column.name === sortColumn))
-    errors.add(['sort_column'], `column ${sortColumn} not found in ${qualifiedTableName(table)}`);
+    errors.add(['sort_column'], `column ${sortColumn} not found in ${qualifiedName(table)}`);
   if (sortColumn !== null && startPosition === null) errors.add(['start_position'], 'is required with sort_column');
   if (sortColumn === null && startPosition !== null) errors.add(['sort_column'], 'is required with start_position');
   return { sortColumn, startPosition };
@@ -91,7 +88,7 @@ export function planInitialBackfills(
   errors: FieldErrors,
 ): DiscoveredTable[] {
   const tables = tablesInScope(discovered, source);
-  const keyless = tables.filter((table) => table.primary_key.length === 0).map(qualifiedTableName);
+  const keyless = tables.filter((table) => table.primary_key.length === 0).map(qualifiedName);
   if (keyless.length === 1)
     errors.add(
       ['initial_backfill'],

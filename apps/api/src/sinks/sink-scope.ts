@@ -10,7 +10,8 @@ type TableKey = 'include_tables' | 'exclude_tables';
 /** `t` means `public.t`; stored and answered qualified. */
 export const qualifyTableName = (name: string): string => (name.includes('.') ? name : `public.${name}`);
 
-const qualifiedName = (table: Pick<DiscoveredTable, 'schema' | 'name'>): string => `${table.schema}.${table.name}`;
+export const qualifiedName = (table: Pick<DiscoveredTable, 'schema' | 'name'>): string =>
+  `${table.schema}.${table.name}`;
 
 export function normalizeSource(input: SinkSourceInputDto | null | undefined): SinkSource {
   if (!input) return { ...UNRESTRICTED_SOURCE };
