@@ -56,6 +56,15 @@ export function listeningPorts(pids: number[]): number[] {
     .map((socket) => socket.port);
 }
 
+/**
+ * Whether the process has a TCP connection from local port `port`: tells which process holds a
+ * connection the server side knows by its client port, e.g. a slot's walsender.
+ */
+export function hasLocalPort(pid: number, port: number): boolean {
+  const inodes = new Set(socketInodes(pid));
+  return tcpSockets().some((socket) => socket.port === port && inodes.has(socket.inode));
+}
+
 /** Whether any process of this machine listens on the TCP port. */
 export function isListening(port: number): boolean {
   return listeningSockets().some((socket) => socket.port === port);
@@ -80,8 +89,18 @@ function socketInodes(pid: number): string[] {
 
 const TCP_LISTEN = '0A';
 
-function listeningSockets(): Array<{ port: number; inode: string }> {
-  const sockets: Array<{ port: number; inode: string }> = [];
+function listeningSockets(): TcpSocket[] {
+  return tcpSockets().filter((socket) => socket.state === TCP_LISTEN);
+}
+
+interface TcpSocket {
+  port: number;
+  inode: string;
+  state: string;
+}
+
+function tcpSockets(): TcpSocket[] {
+  const sockets: TcpSocket[] = [];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -92,8 +111,12 @@ function listeningSockets(): Array<{ port: number; inode: string }> {
     // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
     for (const line of text.split('\n').slice(1)) {
       const columns = line.trim().split(/\s+/);
-      if (columns.length < 10 || columns[3] !== TCP_LISTEN) continue;
-      sockets.push({ port: Number.parseInt(columns[1]!.split(':').at(-1)!, 16), inode: columns[9]! });
+      if (columns.length < 10) continue;
+      sockets.push({
+        port: Number.parseInt(columns[1]!.split(':').at(-1)!, 16),
+        inode: columns[9]!,
+        state: columns[3]!,
+      });
     }
   }
   return sockets;
