@@ -254,6 +254,21 @@ describe('SinkPipeline', () => {
     await waitFor(async () => h.tracker.flushLsn === 31n);
   });
 
+  it('a discard of a message in flight applies when its attempt fails: no retry, settled', async () => {
+    const h = harness('per-group');
+    h.setFailing((p) => {
+      if (p.key !== 'z') return false;
+      h.pipeline.discard(new Set(['k1'])); // while its batch is in flight
+      return true;
+    });
+    h.push('z', 1);
+    h.push('y', 2);
+    await waitFor(async () => h.pipeline.outstanding === 0);
+    expect(h.failures).toEqual([]);
+    expect(h.received).toEqual([{ key: 'y', value: 2 }]);
+    await waitFor(async () => h.tracker.flushLsn === 21n);
+  });
+
   describe('parking a poisoned group (per-group)', () => {
     it('parks it once its head has failed long enough, so other groups never hit the bound; delivers it in order once it can', async () => {
       const store = parkingStore();
@@ -308,7 +323,7 @@ describe('SinkPipeline', () => {
       await waitFor(async () => store.rows.length === 0 && h.pipeline.outstanding === 0);
     });
 
-    it('discards a parked head at once: it is never sent again, and the group goes on from the next', async () => {
+    it('discards a parked head, even one in flight: it is never delivered, and the group goes on from the next', async () => {
       const store = parkingStore();
       const h = harness('per-group', { parking: store.hooks, parkAfterMs: 0 });
       h.pipeline['hooks'].retryDelayMs = () => 20;
@@ -318,7 +333,9 @@ describe('SinkPipeline', () => {
       await waitFor(async () => store.rows.length === 1);
       h.push('p', 1);
       await waitFor(async () => store.rows.length === 2);
-      expect(h.pipeline.discard(new Set(['k1'])).map((m) => m.idempotencyKey)).toEqual(['k1']);
+      // Whether the head is in flight at this moment or not, it never goes out once discarded.
+      h.pipeline.discard(new Set(['k1']));
+      h.setFailing(() => false);
       await waitFor(async () => h.received.some((p) => p.key === 'p'));
       expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
       await waitFor(async () => store.rows.length === 0);

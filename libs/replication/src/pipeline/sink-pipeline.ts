@@ -67,6 +67,8 @@ export interface ParkingHooks<P> {
 export const PARK_AFTER_MS = 5_000;
 const PARK_STORE_BATCH = 500;
 const PER_GROUP_BATCHES_IN_FLIGHT = 4;
+/** A discard of a message out of reach applies when it comes back within this time. */
+const DISCARD_LATER_MS = 10 * 60_000;
 const PARKING_RETRY_MS = 1_000;
 
 interface ParkedGroup<P> {
@@ -125,6 +127,8 @@ export class SinkPipeline<P> {
   private readonly batchesInFlight = new Set<Promise<void>>();
   private drainWaiters: Array<() => void> = [];
   private readonly parked = new Map<string, ParkedGroup<P>>();
+  /** Keys discarded while their message was out of reach (epoch ms of the request). */
+  private readonly discardLater = new Map<string, number>();
   /** False until the groups parked by an earlier session are known: nothing is sent before. */
   private restored: boolean;
   /** The parking store write in flight, if any. */
@@ -244,6 +248,11 @@ export class SinkPipeline<P> {
       }
     }
     for (const message of dropped) if (!message.parked) this.settle(message);
+    // The rest are in flight (a batch, a parking store) or parked and not loaded: dropped when they come back.
+    const now = Date.now();
+    for (const [key, at] of this.discardLater) if (now - at > DISCARD_LATER_MS) this.discardLater.delete(key);
+    const droppedKeys = new Set(dropped.map((m) => m.idempotencyKey));
+    for (const key of keys) if (!droppedKeys.has(key)) this.discardLater.set(key, now);
     this.schedule();
     return dropped;
   }
@@ -342,7 +351,10 @@ export class SinkPipeline<P> {
       for (let i = 0; i < batch.length; i++) {
         const message = batch[i]!;
         const outcome = outcomes[i] ?? { ok: false, error: 'no outcome' };
+        const discarded = this.discardLater.delete(message.idempotencyKey);
         if (outcome.ok) delivered.push(message);
+        else if (discarded && message.parked) parkedSteps.push(this.nextParked(message, true));
+        else if (discarded) this.remove([message]);
         else if ((await this.recordFailure(message, outcome.error, outcome.refused === true)) && message.parked) {
           parkedSteps.push(this.nextParked(message, false)); // dead-lettered (its record stays): the group goes on
         }
@@ -472,7 +484,8 @@ export class SinkPipeline<P> {
             payload: payload!,
             parked: true,
           };
-          if (payload === null) void this.nextParked(parked.head, true);
+          if (payload === null || this.discardLater.delete(record.idempotencyKey))
+            void this.nextParked(parked.head, true);
           else this.afterParkedChange(parked);
           this.schedule();
         } else if (parked.reload) {
@@ -511,22 +524,7 @@ export class SinkPipeline<P> {
 
   /** A parked group's head is due now or at its retry time. */
   private afterParkedChange(parked: ParkedGroup<P>): void {
-    const { head, key } = parked;
-    if (!head || this.sending.has(head)) return;
-    const wait = head.notVisibleUntil - Date.now();
-    this.clearTimer(key);
-    if (wait <= 0) {
-      this.ready.add(key);
-      return;
-    }
-    this.ready.delete(key);
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(key);
-      this.afterParkedChange(parked);
-      this.schedule();
-    }, wait);
-    timer.unref();
-    this.retryTimers.set(key, timer);
+    if (parked.head) this.readyWhenDue(parked.key, parked.head);
   }
 
   /** Counts a failed attempt; true when the message was dead-lettered (stored; its group goes on). */
@@ -587,22 +585,29 @@ export class SinkPipeline<P> {
       this.clearTimer(key);
       return;
     }
+    this.readyWhenDue(key, head);
+  }
+
+  /** A group's head (in memory or parked) becomes sendable now, or when its retry time comes. */
+  private readyWhenDue(key: string, head: PipelineMessage<P>): void {
     if (this.sending.has(head)) return;
     const wait = head.notVisibleUntil - Date.now();
+    this.clearTimer(key);
     if (wait <= 0) {
-      this.clearTimer(key);
       this.ready.add(key);
-    } else if (!this.retryTimers.has(key)) {
-      this.ready.delete(key);
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(key);
-        const current = this.groups.get(key);
-        if (current) this.afterGroupChange(key, current);
-        this.schedule();
-      }, wait);
-      timer.unref();
-      this.retryTimers.set(key, timer);
+      return;
     }
+    this.ready.delete(key);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(key);
+      const parked = this.parked.get(key);
+      const group = this.groups.get(key);
+      if (parked) this.afterParkedChange(parked);
+      else if (group) this.afterGroupChange(key, group);
+      this.schedule();
+    }, wait);
+    timer.unref();
+    this.retryTimers.set(key, timer);
   }
 
   private clearTimer(key: string): void {
