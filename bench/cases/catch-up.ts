@@ -124,6 +124,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     log('starting the Sluice worker');
     const windowStart = monotonicMicros();
     const cpuBefore = cpuSnapshot();
+    const processCpuBefore = process.cpuUsage();
     const started = nowMs();
     await sluice.startWorker();
     const workerReady = nowMs();
@@ -144,6 +145,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
       await delay(POLL_MS);
     }
     const finished = nowMs();
+    const processCpu = process.cpuUsage(processCpuBefore);
     const windowEnd = monotonicMicros();
     const productOthers = otherLoad(cpuBefore, cpuSnapshot())?.othersShare ?? null;
     const reached = length >= n;
@@ -151,7 +153,8 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const product = reached ? n / seconds : null;
     log(
       reached
-        ? `Sluice: ${n} entries in ${round(seconds, 2)} s → ${formatRate(product!)}/s`
+        ? `Sluice: ${n} entries in ${round(seconds, 2)} s → ${formatRate(product!)}/s ` +
+            `(this process's CPU: ${round((processCpu.user + processCpu.system) / n, 1)} µs per change)`
         : `Sluice: only ${length} of ${n} entries after ${round(seconds, 1)} s (${stalled ? 'no progress for 60 s' : 'BENCH_CATCHUP_TIMEOUT_S'})`,
     );
     // The slot must move past what was delivered (the flush LSN is reported every second).
@@ -255,6 +258,8 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
           slot_confirmed_past_end: slotConfirmed,
           other_processes_cpu_share: productOthers === null ? null : round(productOthers, 3),
           process_rss_mb: round(rssMb, 0),
+          /** CPU time of the process running Sluice (worker, API and the bench's polling) per change. */
+          process_cpu_us_per_change: round((processCpu.user + processCpu.system) / n, 2),
         },
         limits: {
           binding: binding?.name ?? null,

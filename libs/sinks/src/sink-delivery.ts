@@ -18,12 +18,20 @@ export interface SinkDelivery<P> {
   /** Overrides the sink's batch_size (a Sequin Stream stores in large batches whatever batch_size says). */
   readonly preferredBatchSize?: number;
   /**
+   * Up to how many messages one deliver() call may carry as consecutive batches of `batch_size`, sent
+   * in one round trip (each batch applied only once the one before it went in whole). Without it a
+   * call carries one batch: a total-order sink with one call in flight would then move one batch per
+   * round trip, whatever the backlog.
+   */
+  readonly maxMessagesPerCall?: number;
+  /**
    * Overrides max_ack_pending as the bound of what the reader holds undelivered: for a Sequin Stream,
    * max_ack_pending bounds its receivers' outstanding messages, not its storage.
    */
   readonly inFlightBound?: number;
   /** The command for a message, or null when this sink writes nothing for it (settled at once). */
   toPayload(message: Message, groupId: string | null): P | null;
-  deliver(payloads: P[]): Promise<DeliveryOutcome[]>;
+  /** `batchSize`: the sink's batch_size, to split a call into batches (default: the call is one batch). */
+  deliver(payloads: P[], batchSize?: number): Promise<DeliveryOutcome[]>;
   close(): Promise<void>;
 }

@@ -50,6 +50,7 @@ function harness(
   mode: OrderingMode,
   options: {
     batchSize?: number;
+    batchesPerCall?: number;
     maxAckPending?: number;
     maxRetryCount?: number | null;
     parking?: ParkingHooks<Payload>;
@@ -61,6 +62,7 @@ function harness(
 ) {
   const received: Payload[] = [];
   const batches: number[] = [];
+  const batchSizes: number[] = [];
   const dead: string[] = [];
   const failures: string[] = [];
   let failing: (p: Payload) => boolean = () => false;
@@ -68,8 +70,9 @@ function harness(
   let maxConcurrent = 0;
   const tracker = new FlushTracker(0n);
   const hooks: PipelineHooks<Payload> = {
-    async deliver(payloads): Promise<DeliveryOutcome[]> {
+    async deliver(payloads, batchSize): Promise<DeliveryOutcome[]> {
       batches.push(payloads.length);
+      batchSizes.push(batchSize);
       maxConcurrent = Math.max(maxConcurrent, ++concurrent);
       await new Promise((r) => setTimeout(r, 2));
       concurrent--;
@@ -100,6 +103,7 @@ function harness(
     mode,
     {
       batchSize: options.batchSize ?? 10,
+      batchesPerCall: options.batchesPerCall,
       maxAckPending: options.maxAckPending ?? 1000,
       maxRetryCount: options.maxRetryCount ?? null,
       paused: false,
@@ -133,6 +137,7 @@ function harness(
     tracker,
     received,
     batches,
+    batchSizes,
     dead,
     failures,
     push,
@@ -150,6 +155,15 @@ describe('SinkPipeline', () => {
     expect(Math.max(...h.batches)).toBeLessThanOrEqual(4);
     await waitFor(async () => h.tracker.flushLsn === 101n);
     expect(h.pipeline.outstanding).toBe(0);
+  });
+
+  it('a call carries several batches of batch_size when the delivery takes them, in order', async () => {
+    const h = harness('total', { batchSize: 5, batchesPerCall: 4 });
+    for (let i = 0; i < 100; i++) h.push('a', i, null);
+    await waitFor(async () => h.received.length === 100);
+    expect(h.received.map((p) => p.value)).toEqual([...Array(100).keys()]);
+    expect(Math.max(...h.batches)).toBe(20);
+    expect(new Set(h.batchSizes)).toEqual(new Set([5]));
   });
 
   it('sends one batch at a time in total order, several at once per group, each group still in order', async () => {

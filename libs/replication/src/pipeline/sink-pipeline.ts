@@ -29,6 +29,8 @@ export interface PipelineMessage<P> {
 
 export interface PipelineSettings {
   batchSize: number;
+  /** Batches one delivery call may carry (see SinkDelivery.maxMessagesPerCall); default 1. */
+  batchesPerCall?: number;
   maxAckPending: number;
   maxRetryCount: number | null;
   paused: boolean;
@@ -89,7 +91,7 @@ interface ParkedGroup<P> {
 const SETTLED: TrackedTransaction = { commitLsn: 0n, endLsn: 0n, outstanding: 0, closed: true };
 
 export interface PipelineHooks<P> {
-  deliver(payloads: P[]): Promise<DeliveryOutcome[]>;
+  deliver(payloads: P[], batchSize: number): Promise<DeliveryOutcome[]>;
   /** After a delivery; messages that had failed before are among them (their failure record can go). */
   delivered(messages: PipelineMessage<P>[]): void;
   /** After each failed attempt, for visibility (`failing` in the messages API). Best effort. */
@@ -314,8 +316,9 @@ export class SinkPipeline<P> {
   private takeBatch(): PipelineMessage<P>[] {
     const batch: PipelineMessage<P>[] = [];
     const now = Date.now();
+    const limit = this.settings.batchSize * (this.settings.batchesPerCall ?? 1);
     for (const key of this.ready) {
-      if (batch.length >= this.settings.batchSize) break;
+      if (batch.length >= limit) break;
       this.ready.delete(key);
       const parked = this.parked.get(key);
       if (parked) {
@@ -325,7 +328,7 @@ export class SinkPipeline<P> {
       const group = this.groups.get(key);
       if (!group) continue;
       if (this.mode === 'total') {
-        for (let i = 0; i < group.length && batch.length < this.settings.batchSize; i++) {
+        for (let i = 0; i < group.length && batch.length < limit; i++) {
           const message = group.peek(i)!;
           if (message.notVisibleUntil > now) break;
           batch.push(message);
@@ -345,7 +348,10 @@ export class SinkPipeline<P> {
     this.schedule(); // a per-group sink may send its next batch before this one is answered
     for (const message of batch) this.sending.add(message);
     try {
-      const outcomes = await this.hooks.deliver(batch.map((m) => m.payload));
+      const outcomes = await this.hooks.deliver(
+        batch.map((m) => m.payload),
+        this.settings.batchSize,
+      );
       const delivered: PipelineMessage<P>[] = [];
       const parkedSteps: Promise<void>[] = [];
       for (let i = 0; i < batch.length; i++) {

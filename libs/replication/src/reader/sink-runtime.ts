@@ -22,6 +22,7 @@ import type { ReaderMetrics } from './reader-metrics.js';
 /** A sink's pipeline settings: its own, unless its delivery overrides the batch size or the in-flight bound. */
 export const pipelineSettingsOf = (sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings => ({
   batchSize: delivery.preferredBatchSize ?? sink.batchSize,
+  batchesPerCall: Math.max(1, Math.floor((delivery.maxMessagesPerCall ?? 0) / sink.batchSize)),
   maxAckPending: delivery.inFlightBound ?? sink.maxAckPending,
   maxRetryCount: sink.maxRetryCount,
   paused: sink.status === 'paused',
@@ -46,7 +47,7 @@ export class SinkRuntime {
     this.matcher = compileSinkScope(sink);
     this.context = sinkMessageContext(sink, database);
     this.pipeline = new SinkPipeline(delivery.ordering, pipelineSettingsOf(sink, delivery), tracker, {
-      deliver: (payloads) => this.delivery.deliver(payloads),
+      deliver: (payloads, batchSize) => this.delivery.deliver(payloads, batchSize),
       delivered: (messages) => {
         this.metrics.delivered(
           this.sink.id,

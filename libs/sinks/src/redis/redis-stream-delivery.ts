@@ -28,8 +28,12 @@ export function hasLsnStreamId(id: string, fields: string[]): boolean {
   return false;
 }
 
+/** Entries one delivery call may carry (in batches of batch_size, one round trip); ≈0.75 MB of typical entries. */
+export const STREAM_MESSAGES_PER_CALL = 1000;
+
 export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
   readonly ordering = 'total' as const;
+  readonly maxMessagesPerCall = STREAM_MESSAGES_PER_CALL;
   private readonly writer: RedisStreamWriter;
 
   constructor(
@@ -44,8 +48,8 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
     return { id, fields: redisStreamFields(message) };
   }
 
-  deliver(entries: StreamEntry[]): Promise<DeliveryOutcome[]> {
-    return this.writer.write(entries);
+  deliver(entries: StreamEntry[], batchSize?: number): Promise<DeliveryOutcome[]> {
+    return this.writer.write(entries, batchSize);
   }
 
   async close(): Promise<void> {

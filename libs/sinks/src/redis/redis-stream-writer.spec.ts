@@ -60,3 +60,126 @@ describe('hasLsnStreamId', () => {
     expect(hasLsnStreamId('7-2', ['from', 'elsewhere'])).toBe(false);
   });
 });
+
+describe('RedisStreamWriter batches', () => {
+  const redis = new Redis(testRedisUrl());
+  let key: string;
+
+  beforeEach(() => {
+    key = `writer-batch-spec-${randomSuffix()}`;
+  });
+  afterEach(() => redis.del(key));
+  afterAll(() => redis.disconnect());
+
+  const entry = (id: string, n: number): StreamEntry => ({ id, fields: ['n', String(n), 'empty', ''] });
+  const values = async (client: Redis = redis): Promise<string[]> =>
+    (await client.xrange(key, '-', '+')).map(([, fields]) => fields[1]!);
+
+  it('adds every entry of a batch in order, with its fields as given', async () => {
+    const writer = new RedisStreamWriter(redis, key, null);
+    const batch = Array.from({ length: 300 }, (_, n) => entry('*', n));
+    expect(await writer.write(batch)).toEqual(batch.map(() => ({ ok: true })));
+    expect(await values()).toEqual(batch.map((_, n) => String(n)));
+    const [[, fields]] = await redis.xrange(key, '-', '+', 'COUNT', 1);
+    expect(fields).toEqual(['n', '0', 'empty', '']);
+  });
+
+  it('stops at the first refused entry: nothing after it gets in ahead of it', async () => {
+    const writer = new RedisStreamWriter(redis, key, null);
+    const outcomes = await writer.write([entry('*', 1), entry('not-an-id', 2), entry('*', 3)]);
+    expect(outcomes[0]).toEqual({ ok: true });
+    expect(outcomes[1]).toEqual({ ok: false, error: expect.stringMatching(/Invalid stream ID/), refused: true });
+    expect(outcomes[2]).toEqual({ ok: false, error: expect.stringMatching(/^not attempted: .*Invalid stream ID/) });
+    expect(await values()).toEqual(['1']);
+  });
+
+  it('trims to max_len as it adds', async () => {
+    const writer = new RedisStreamWriter(redis, key, 10);
+    await writer.write(Array.from({ length: 1000 }, (_, n) => entry('*', n)));
+    const length = await redis.xlen(key);
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(length).toBeLessThan(1000);
+    expect((await values()).at(-1)).toBe('999');
+  });
+
+  it('falls back to MULTI/EXEC for a user whose ACL forbids scripts', async () => {
+    const user = `noscript-${randomSuffix()}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>pw', 'resetkeys', `~${key}`, '+@all', '-eval', '-evalsha');
+    const client = new Redis(testRedisUrl(), { username: user, password: 'pw' });
+    try {
+      await expect(client.eval('return 1', 0)).rejects.toThrow(/NOPERM/);
+      const writer = new RedisStreamWriter(client, key, null);
+      expect(await writer.write([entry('*', 1), entry('*', 2)])).toEqual([{ ok: true }, { ok: true }]);
+      expect(await writer.write([entry('*', 3)])).toEqual([{ ok: true }]);
+      expect(await values()).toEqual(['1', '2', '3']);
+    } finally {
+      client.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+});
+
+describe('RedisStreamWriter pipelined batches', () => {
+  const redis = new Redis(testRedisUrl());
+  let key: string;
+
+  beforeEach(() => {
+    key = `writer-pipelined-spec-${randomSuffix()}`;
+  });
+  afterEach(() => redis.del(key));
+  afterAll(() => redis.disconnect());
+
+  /** Like a message's fields: the last one (metadata) names the entry. */
+  const entry = (n: number, id = '*'): StreamEntry => ({
+    id,
+    fields: ['n', String(n), 'metadata', `{"n":${n},"é":"ü"}`],
+  });
+  const values = async (): Promise<string[]> => (await redis.xrange(key, '-', '+')).map(([, fields]) => fields[1]!);
+
+  it('writes many batches in one call, in order, multi-byte text intact', async () => {
+    const batch = Array.from({ length: 1000 }, (_, n) => entry(n));
+    expect(await new RedisStreamWriter(redis, key, null).write(batch, 50)).toEqual(batch.map(() => ({ ok: true })));
+    expect(await values()).toEqual(batch.map((_, n) => String(n)));
+    const [[, fields]] = await redis.xrange(key, '-', '+', 'COUNT', 1);
+    expect(fields).toEqual(entry(0).fields);
+  });
+
+  it('a batch that stops short keeps every later batch of the call out', async () => {
+    const batch = Array.from({ length: 30 }, (_, n) => entry(n));
+    batch[12] = entry(12, 'not-an-id');
+    const outcomes = await new RedisStreamWriter(redis, key, null).write(batch, 10);
+    expect(outcomes.slice(0, 12).every((o) => o.ok)).toBe(true);
+    expect(outcomes[12]).toMatchObject({ ok: false, error: expect.stringMatching(/Invalid stream ID/) });
+    for (const outcome of outcomes.slice(13)) {
+      expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/^not attempted: .*\(ERR Invalid stream ID/) });
+    }
+    expect(await values()).toEqual(Array.from({ length: 12 }, (_, n) => String(n)));
+  });
+
+  it('another writer adding between two batches: the rest is sent again, nothing lost or doubled', async () => {
+    const other = new Redis(testRedisUrl());
+    try {
+      // The other writer adds an entry whenever this one's stream has grown, as fast as it can.
+      let stop = false;
+      const interloper = (async () => {
+        while (!stop) await other.xadd(key, '*', 'n', 'other', 'metadata', '{}');
+      })();
+      const batch = Array.from({ length: 2000 }, (_, n) => entry(n));
+      const outcomes = await new RedisStreamWriter(redis, key, null).write(batch, 10);
+      stop = true;
+      await interloper;
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      expect((await values()).filter((v) => v !== 'other')).toEqual(batch.map((_, n) => String(n)));
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it('loads the script again after Redis lost it', async () => {
+    const writer = new RedisStreamWriter(redis, key, null);
+    await writer.write([entry(1)]);
+    await redis.script('FLUSH');
+    expect(await writer.write([entry(2), entry(3)], 1)).toEqual([{ ok: true }, { ok: true }]);
+    expect(await values()).toEqual(['1', '2', '3']);
+  });
+});

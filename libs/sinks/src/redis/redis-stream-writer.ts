@@ -1,4 +1,6 @@
-import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { type Redis, ReplyError } from 'ioredis';
+import { PrebuiltCommand, RespEncoder } from './raw-command.js';
 import { type DeliveryOutcome, ensureConnected, outcomesOf } from './redis-connection.js';
 
 export interface StreamEntry {
@@ -8,16 +10,91 @@ export interface StreamEntry {
   fields: string[];
 }
 
+const OK: DeliveryOutcome = Object.freeze({ ok: true });
+
+const notAttemptedAfter = (error: string): DeliveryOutcome => ({
+  ok: false,
+  error: `not attempted: an earlier entry of its batch failed (${error})`,
+});
+
+/** An entry after a batch that did not go in whole: the first failure of that batch says why. */
+const notAttempted = (before: DeliveryOutcome[]): DeliveryOutcome => {
+  const failure = before.find((outcome) => !outcome.ok);
+  return notAttemptedAfter(
+    failure && !failure.ok ? failure.error.replace(/^not attempted: .*?\((.*)\)$/, '$1') : 'unknown',
+  );
+};
+
+/** Room for the rest of a call's entries, so the encoder rarely grows (and copies) its buffer. */
+const estimateBytes = (entries: StreamEntry[], from: number): number => {
+  let chars = 0;
+  for (const field of entries[from]!.fields) chars += field.length + 8;
+  return Math.max(4096, Math.ceil((chars + 64) * (entries.length - from) * 1.25));
+};
+
+/** The fence of the batch after this entry: its last field (the metadata, naming the message). */
+const lastField = (entry: StreamEntry): string => entry.fields[entry.fields.length - 1] ?? '';
+const ID_NOT_ABOVE_TOP = 'equal or smaller than the target stream top item';
+
 /** Redis refused an explicit id at or below the stream's top. */
-const isIdNotAboveTop = (outcome: DeliveryOutcome): boolean =>
-  !outcome.ok && outcome.error.includes('equal or smaller than the target stream top item');
+const isIdNotAboveTop = (outcome: DeliveryOutcome): boolean => !outcome.ok && outcome.error.includes(ID_NOT_ABOVE_TOP);
 
 /**
- * Pipelined XADD to one stream inside MULTI/EXEC, every reply checked. The transaction matters for
- * order: a queue-time rejection (OOM) of one entry aborts the whole batch instead of letting later
- * entries in ahead of it; execution-time errors (WRONGTYPE, NOPERM) hit every entry alike.
+ * One batch of XADDs in one script call: ARGV = max_len ('' for none), the fence ('' for none), then
+ * per entry its id, its field count and its fields. With a fence, the batch applies only if the
+ * stream's top entry ends with that value (the last field of the previous batch's last entry, whose
+ * metadata names it): pipelined batches then never get in after a batch that failed part-way. Entries
+ * are added in order; the first error other than an `lsn`-mode id refusal stops the batch, so nothing
+ * after a failed entry gets in ahead of it. Returns `{attempted, {index, error, …}, fenced}`: entries
+ * past `attempted` were not tried; `fenced` is 1 when the fence did not hold (nothing was tried).
+ */
+const XADD_BATCH_LUA = `
+local key = KEYS[1]
+if ARGV[2] ~= '' then
+  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+  if top == nil or top[2][#top[2]] ~= ARGV[2] then return {0, {}, 1} end
+end
+local head = {'XADD', key}
+if ARGV[1] ~= '' then head = {'XADD', key, 'MAXLEN', '~', ARGV[1]} end
+local failures = {}
+local i, last, attempted = 3, #ARGV, 0
+while i <= last do
+  local args = {unpack(head)}
+  local count = tonumber(ARGV[i + 1])
+  args[#args + 1] = ARGV[i]
+  for j = i + 2, i + 1 + count do args[#args + 1] = ARGV[j] end
+  local reply = redis.pcall(unpack(args))
+  attempted = attempted + 1
+  if type(reply) == 'table' and reply.err then
+    failures[#failures + 1] = attempted - 1
+    failures[#failures + 1] = reply.err
+    if not string.find(reply.err, '${ID_NOT_ABOVE_TOP}', 1, true) then return {attempted, failures, 0} end
+  end
+  i = i + 2 + count
+end
+return {attempted, failures, 0}
+`;
+
+const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_LUA).digest('hex');
+type ScriptReply = [attempted: number, failures: Array<number | string>, fenced: 0 | 1];
+
+/** The user's Redis will not run scripts for this user (ACL) or at all: XADD one by one instead. */
+const scriptsRefused = (error: unknown): boolean =>
+  error instanceof ReplyError &&
+  /NOPERM.*'(eval|script)|unknown command .?(eval|script)|scripting is disabled/i.test((error as Error).message);
+
+/**
+ * Writes batches of entries to one stream in order, every reply checked. A batch is one Lua call
+ * (one command and one reply for the whole batch instead of one per entry, which is most of the
+ * client's cost per change); where the user's Redis refuses scripts, a MULTI/EXEC of XADDs, whose
+ * queue-time rejection (OOM) of one entry aborts the whole batch instead of letting later entries in
+ * ahead of it.
  */
 export class RedisStreamWriter {
+  private useScript = true;
+  /** Whether this connection's Redis is known to have the script (EVALSHA then needs no EVAL). */
+  private scriptLoaded = false;
+
   /**
    * `isOwnEntry`: whether an entry already in the stream was written by this sink (in `lsn` mode: its
    * id is the one its own metadata gives); decides whether a refused id is a replay.
@@ -29,32 +106,142 @@ export class RedisStreamWriter {
     private readonly isOwnEntry: (id: string, fields: string[]) => boolean = () => false,
   ) {}
 
-  async write(entries: StreamEntry[]): Promise<DeliveryOutcome[]> {
+  /** `batchSize`: entries per batch (script call); a longer list goes as pipelined batches in one round trip. */
+  async write(entries: StreamEntry[], batchSize = entries.length): Promise<DeliveryOutcome[]> {
     try {
       await ensureConnected(this.client);
-      const pipeline = this.client.multi();
-      for (const entry of entries) {
-        const trim = this.maxLen === null ? [] : ['MAXLEN', '~', String(this.maxLen)];
-        pipeline.call('XADD', this.streamKey, ...trim, entry.id, ...entry.fields);
-      }
-      const outcomes = outcomesOf(await pipeline.exec(), entries.length);
-      const refused = entries.filter((_, i) => isIdNotAboveTop(outcomes[i]!));
-      if (refused.length === 0) return outcomes;
-      const replayed = await this.replayedIds(refused.map((entry) => entry.id));
-      return outcomes.map((outcome, i) => {
-        if (!isIdNotAboveTop(outcome)) return outcome;
-        const { id } = entries[i]!;
-        if (replayed.has(id)) return { ok: true }; // a replay after a crash or retry: delivered before
-        return {
-          ok: false,
-          error:
-            `XADD ${id} refused: the stream's top entry is newer and was not written by this sink, and ${id} ` +
-            'is not in the stream (with stream_id_mode "lsn" the stream must hold only this sink\'s entries)',
-        };
-      });
+      const outcomes = await this.send(entries, Math.max(1, batchSize));
+      if (!outcomes.some(isIdNotAboveTop)) return outcomes;
+      return await this.settleRefusedIds(entries, outcomes);
     } catch (error) {
       return entries.map(() => ({ ok: false, error: (error as Error).message }));
     }
+  }
+
+  private async send(entries: StreamEntry[], batchSize: number): Promise<DeliveryOutcome[]> {
+    if (this.useScript) {
+      try {
+        return await this.sendScripts(entries, batchSize);
+      } catch (error) {
+        if (!scriptsRefused(error)) throw error;
+        this.useScript = false;
+      }
+    }
+    const outcomes: DeliveryOutcome[] = [];
+    for (let from = 0; from < entries.length; from += batchSize) {
+      const batch = await this.sendMulti(entries.slice(from, from + batchSize));
+      outcomes.push(...batch);
+      if (!batch.every((outcome) => outcome.ok || isIdNotAboveTop(outcome))) {
+        for (let i = outcomes.length; i < entries.length; i++) outcomes.push(notAttempted(batch));
+        break;
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Every batch in one pipeline, each after the first fenced on the one before. A fence that did not
+   * hold after a batch that went in whole means another writer added to the stream in between: the
+   * rest is sent again from there.
+   */
+  private async sendScripts(entries: StreamEntry[], batchSize: number): Promise<DeliveryOutcome[]> {
+    const outcomes: DeliveryOutcome[] = new Array(entries.length);
+    let from = 0;
+    while (from < entries.length) {
+      if (!this.scriptLoaded) {
+        await this.client.script('LOAD', XADD_BATCH_LUA);
+        this.scriptLoaded = true;
+      }
+      const starts: number[] = [];
+      const encoder = new RespEncoder(estimateBytes(entries, from));
+      for (let start = from; start < entries.length; start += batchSize) {
+        const fence = start === from ? '' : lastField(entries[start - 1]!);
+        this.encodeBatch(encoder, entries, start, Math.min(start + batchSize, entries.length), fence);
+        starts.push(start);
+      }
+      const bytes = encoder.finish();
+      const commands = starts.map((_, b) => new PrebuiltCommand('evalsha', b === 0 ? bytes : ''));
+      for (const command of commands) this.client.sendCommand(command);
+      const replies = await Promise.allSettled(commands.map((command) => command.promise));
+      let resendFrom = entries.length;
+      for (let b = 0; b < starts.length; b++) {
+        const start = starts[b]!;
+        const end = Math.min(start + batchSize, entries.length);
+        const reply = replies[b]!;
+        if (reply.status === 'rejected') {
+          if (!String(reply.reason?.message).startsWith('NOSCRIPT')) throw reply.reason;
+          // Redis lost its scripts (restart, SCRIPT FLUSH): nothing from here on ran (later batches are fenced).
+          this.scriptLoaded = false;
+          resendFrom = start;
+          break;
+        }
+        const [attempted, failures, fenced] = reply.value as ScriptReply;
+        // A fenced batch follows one that ran through (a batch that stopped short ends the loop below).
+        if (fenced === 1) {
+          resendFrom = start;
+          break;
+        }
+        this.fillOutcomes(outcomes, start, end, attempted, failures);
+        if (start + attempted < end) {
+          for (let i = end; i < entries.length; i++) outcomes[i] = notAttempted(outcomes.slice(start, end));
+          break;
+        }
+      }
+      from = resendFrom;
+    }
+    return outcomes;
+  }
+
+  /** EVALSHA sha 1 key max_len fence, then per entry: id, field count, fields. */
+  private encodeBatch(encoder: RespEncoder, entries: StreamEntry[], start: number, end: number, fence: string): void {
+    let count = 6;
+    for (let i = start; i < end; i++) count += 2 + entries[i]!.fields.length;
+    encoder.command(count).argument('EVALSHA').argument(XADD_BATCH_SHA).argument('1').argument(this.streamKey);
+    encoder.argument(this.maxLen === null ? '' : String(this.maxLen)).argument(fence);
+    for (let i = start; i < end; i++) {
+      const { id, fields } = entries[i]!;
+      encoder.argument(id).argument(String(fields.length));
+      for (const field of fields) encoder.argument(field);
+    }
+  }
+
+  private fillOutcomes(
+    outcomes: DeliveryOutcome[],
+    start: number,
+    end: number,
+    attempted: number,
+    failures: Array<number | string>,
+  ): void {
+    for (let i = start; i < start + attempted; i++) outcomes[i] = OK;
+    let stop = '';
+    for (let f = 0; f < failures.length; f += 2) {
+      stop = failures[f + 1] as string;
+      outcomes[start + (failures[f] as number)] = { ok: false, error: stop, refused: true };
+    }
+    for (let i = start + attempted; i < end; i++) outcomes[i] = notAttemptedAfter(stop);
+  }
+
+  private async sendMulti(entries: StreamEntry[]): Promise<DeliveryOutcome[]> {
+    const pipeline = this.client.multi();
+    const trim = this.maxLen === null ? [] : ['MAXLEN', '~', String(this.maxLen)];
+    for (const entry of entries) pipeline.call('XADD', this.streamKey, ...trim, entry.id, ...entry.fields);
+    return outcomesOf(await pipeline.exec(), entries.length);
+  }
+
+  private async settleRefusedIds(entries: StreamEntry[], outcomes: DeliveryOutcome[]): Promise<DeliveryOutcome[]> {
+    const refused = entries.filter((_, i) => isIdNotAboveTop(outcomes[i]!));
+    const replayed = await this.replayedIds(refused.map((entry) => entry.id));
+    return outcomes.map((outcome, i) => {
+      if (!isIdNotAboveTop(outcome)) return outcome;
+      const { id } = entries[i]!;
+      if (replayed.has(id)) return OK; // a replay after a crash or retry: delivered before
+      return {
+        ok: false,
+        error:
+          `XADD ${id} refused: the stream's top entry is newer and was not written by this sink, and ${id} ` +
+          'is not in the stream (with stream_id_mode "lsn" the stream must hold only this sink\'s entries)',
+      };
+    });
   }
 
   /**
