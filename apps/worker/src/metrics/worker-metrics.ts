@@ -24,6 +24,13 @@ interface SinkCounts {
   ingested: number;
 }
 
+/** A sink's labelled delivery metrics. */
+interface DeliveredSinkMetrics {
+  name: string;
+  delivered: { inc(value: number): void };
+  latency: { observe(value: number): void };
+}
+
 function registered<T extends Metric>(metric: T): T {
   const name = (metric as unknown as { name: string }).name;
   const existing = workerMetricsRegistry.getSingleMetric(name);
@@ -42,6 +49,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 export class WorkerMetrics implements ReaderMetrics {
   private readonly readers = new Set<ObservedReader>();
   private readonly counts = new Map<string, SinkCounts>();
+  private readonly deliveredSinks = new Map<string, DeliveredSinkMetrics>();
   /** Parsed commit timestamps: the messages of one transaction share theirs. */
   private lastTimestamp = '';
   private lastTimestampMs = 0;
@@ -166,18 +174,31 @@ export class WorkerMetrics implements ReaderMetrics {
   }
 
   delivered(sinkId: string, sinkName: string, commitTimestamps: readonly string[]): void {
-    const labels = { sink_id: sinkId, sink_name: sinkName };
-    this.deliveredTotal.inc(labels, commitTimestamps.length);
+    const sink = this.deliveredSink(sinkId, sinkName);
+    sink.delivered.inc(commitTimestamps.length);
     const now = Date.now();
     for (const timestamp of commitTimestamps) {
       if (timestamp !== this.lastTimestamp) {
         this.lastTimestamp = timestamp;
         this.lastTimestampMs = Date.parse(timestamp);
       }
-      if (Number.isFinite(this.lastTimestampMs)) {
-        this.deliveryLatency.observe(labels, Math.max(0, now - this.lastTimestampMs) / 1000);
-      }
+      if (Number.isFinite(this.lastTimestampMs)) sink.latency.observe(Math.max(0, now - this.lastTimestampMs) / 1000);
     }
+  }
+
+  /** A sink's labelled children, looked up once rather than hashing the labels for every message. */
+  private deliveredSink(sinkId: string, sinkName: string): DeliveredSinkMetrics {
+    let sink = this.deliveredSinks.get(sinkId);
+    if (!sink || sink.name !== sinkName) {
+      const labels = { sink_id: sinkId, sink_name: sinkName };
+      sink = {
+        name: sinkName,
+        delivered: this.deliveredTotal.labels(labels),
+        latency: this.deliveryLatency.labels(labels),
+      };
+      this.deliveredSinks.set(sinkId, sink);
+    }
+    return sink;
   }
 
   failed(sinkId: string, sinkName: string): void {

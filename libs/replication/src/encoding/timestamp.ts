@@ -9,6 +9,7 @@ const SECONDS_PER_DAY = 86_400;
 
 /** `timestamptz` → `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC; text that is not ISO DateStyle is kept as is. */
 export function encodeTimestamptz(text: string): string {
+  if (isUtcWithMicroseconds(text)) return `${text.slice(0, 10)}T${text.slice(11, 26)}Z`;
   if (text === 'infinity' || text === '-infinity') return text;
   const match = TIMESTAMP_PATTERN.exec(text);
   if (match === null || match[8] === undefined) return text;
@@ -26,6 +27,21 @@ export function encodeTimestamptz(text: string): string {
     clock = formatClock(utc - days * SECONDS_PER_DAY);
   }
   return `${formatIsoYear(year)}-${pad2(month)}-${pad2(day)}T${clock}.${fraction(match[7])}Z`;
+}
+
+/**
+ * The common case, `2026-11-23 10:00:00.123456+00` (a four-digit year AD, six fraction digits, a UTC
+ * session), already holds every digit of the output: no parsing needed.
+ */
+function isUtcWithMicroseconds(text: string): boolean {
+  return (
+    text.length === 29 &&
+    text.charCodeAt(10) === 0x20 &&
+    text.charCodeAt(19) === 0x2e &&
+    text.charCodeAt(26) === 0x2b &&
+    text.charCodeAt(27) === 0x30 &&
+    text.charCodeAt(28) === 0x30
+  );
 }
 
 /** `timestamp` → `YYYY-MM-DDTHH:MM:SS.ffffff`; text that is not ISO DateStyle is kept as is. */

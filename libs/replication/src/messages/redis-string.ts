@@ -1,5 +1,5 @@
 import type { Message } from './message.js';
-import { frozenJson, messageJson } from './message-json.js';
+import { flat, frozenJson, messageJson } from './message-json.js';
 
 export type RedisStringKeyFormat = 'sequin' | 'qualified';
 export type RedisStringValueMode = 'message' | 'record';
@@ -11,7 +11,9 @@ export type RedisStringValueMode = 'message' | 'record';
 export function redisStringKey(message: Message, format: RedisStringKeyFormat): string | null {
   const { table_schema: schema, table_name: table, record_pks: pks } = message.metadata;
   if (pks.length === 0) return null;
-  return format === 'qualified' ? `sequin:${schema}.${table}:${pks.join(':')}` : `sequin:${table}:${pks.join('-')}`;
+  return flat(
+    format === 'qualified' ? `sequin:${schema}.${table}:${pks.join(':')}` : `sequin:${table}:${pks.join('-')}`,
+  );
 }
 
 export function redisStringValue(message: Message, mode: RedisStringValueMode): string {
