@@ -6,8 +6,12 @@ import type { SinkDelivery } from '../sink-delivery.js';
 import type { DeliveryOutcome } from './redis-connection.js';
 import { RedisStringWriter, type StringCommand } from './redis-string-writer.js';
 
+/** Commands one delivery call may carry (batches of batch_size in one pipeline: one write, one read). */
+export const STRING_MESSAGES_PER_CALL = 1000;
+
 export class RedisStringDelivery implements SinkDelivery<StringCommand> {
   readonly ordering = 'per-group' as const;
+  readonly maxMessagesPerCall = STRING_MESSAGES_PER_CALL;
   readonly parksPoisonedGroups = true;
   private readonly writer: RedisStringWriter;
 

@@ -4,8 +4,12 @@ import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
 import type { DeliveryOutcome } from '../redis/redis-connection.js';
 import type { SinkDelivery } from '../sink-delivery.js';
 
-/** Rows per insert: big enough to amortise the round trip, small enough to keep commit latency low. */
-const STORE_BATCH = 500;
+/**
+ * Rows per insert: big enough to amortise the statement and its commit (500 → 1000 moved the fan-out
+ * bench from 7.2k to 9.4k changes/s per sink, with the store as the slowest sink), small enough that
+ * the heads lock an insert holds does not keep acks waiting long.
+ */
+const STORE_BATCH = 1000;
 /** Messages the reader may hold for storage (max_ack_pending is the receivers' bound). */
 const STORE_IN_FLIGHT = 10_000;
 
