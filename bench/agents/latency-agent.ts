@@ -6,7 +6,7 @@ import { formatIsoMicros, nowMs, parseIsoMicros, quantile } from '../lib/clock.j
 
 /**
  * The latency case's load, in processes of their own so that neither competes with Sluice's event
- * loop (nor Sluice with them): `writer` commits single-row inserts at a steady rate, `reader` waits on
+ * loop (nor Sluice with them): `writer` commits inserts of `rowsPerCommit` rows at a steady rate, `reader` waits on
  * XREAD BLOCK and timestamps every entry the moment Redis hands it over.
  *
  * Protocol (IPC): the parent sends one start message with the parameters; the agent answers with
@@ -20,6 +20,8 @@ export interface WriterParams {
   rate: number;
   durationS: number;
   writers: number;
+  /** Rows per commit (one multi-row INSERT); `rate` counts rows. */
+  rowsPerCommit: number;
 }
 
 export interface WriterResult {
@@ -97,9 +99,14 @@ async function runWriter(params: WriterParams): Promise<WriterResult> {
       return client;
     }),
   );
-  const total = Math.round(params.rate * params.durationS);
-  const intervalMs = 1000 / params.rate;
-  const insert = `INSERT INTO ${params.table} (name, amount, payload, sent_at) VALUES ($1, $2, $3, $4)`;
+  const perCommit = Math.max(1, params.rowsPerCommit);
+  const total = Math.round((params.rate * params.durationS) / perCommit);
+  const intervalMs = (1000 * perCommit) / params.rate;
+  const placeholders = Array.from(
+    { length: perCommit },
+    (_, r) => `($${4 * r + 1}, $${4 * r + 2}, $${4 * r + 3}, $${4 * r + 4})`,
+  );
+  const insert = `INSERT INTO ${params.table} (name, amount, payload, sent_at) VALUES ${placeholders.join(', ')}`;
   const insertTimes: number[] = [];
   let next = 0;
   let committed = 0;
@@ -118,15 +125,19 @@ async function runWriter(params: WriterParams): Promise<WriterResult> {
       const wait = due - nowMs();
       if (wait >= 1) await delay(Math.floor(wait));
       const sentAt = nowMs();
-      const values = [
-        `customer-${i}-${writer}-${hex}`,
-        `${(i % 100_000) / 100}`,
-        JSON.stringify({ sku: `SKU-${i % 9973}`, qty: i % 17, tags: ['red', 'large'], note: hex }),
-        formatIsoMicros(sentAt),
-      ];
+      const values: string[] = [];
+      for (let r = 0; r < perCommit; r++) {
+        const row = i * perCommit + r;
+        values.push(
+          `customer-${row}-${writer}-${hex}`,
+          `${(row % 100_000) / 100}`,
+          JSON.stringify({ sku: `SKU-${row % 9973}`, qty: row % 17, tags: ['red', 'large'], note: hex }),
+          formatIsoMicros(sentAt),
+        );
+      }
       try {
         await client.query(insert, values);
-        committed++;
+        committed += perCommit;
         lastCommitAt = nowMs();
         insertTimes.push(lastCommitAt - sentAt);
       } catch (error) {

@@ -95,6 +95,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
       rate: settings.rate,
       durationS: settings.durationS,
       writers: settings.writers,
+      rowsPerCommit: settings.rowsPerCommit,
     } satisfies WriterParams);
     await writer.ready;
     const written = await writer.result;
@@ -124,7 +125,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
       written.achievedRate >= 0.95 * TARGET_RATE;
     const latencyOk = latency.count > 0 && latency.p99 < 100 && latency.p50 < 20;
     const notes = [
-      `load: offered ${formatRate(settings.rate)}/s × ${settings.durationS} s (${settings.writers} writer connections), ` +
+      `load: offered ${formatRate(settings.rate)}/s × ${settings.durationS} s (${settings.writers} writer connections, ${settings.rowsPerCommit} rows per commit), ` +
         `achieved ${formatRate(written.achievedRate)}/s, ${written.committed} rows; writer ${round(written.behindMs, 0)} ms ` +
         `behind schedule at the end; INSERT round trip p50 ${round(written.insertP50Ms, 2)} / p99 ${round(written.insertP99Ms, 2)} ms`,
       `send→visible (writer's clock before INSERT): p50 ${ms(read.sendToVisible.p50)} / p99 ${ms(read.sendToVisible.p99)} / ` +
@@ -160,6 +161,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         offered_rate: settings.rate,
         duration_s: settings.durationS,
         writers: settings.writers,
+        rows_per_commit: settings.rowsPerCommit,
         sink_batch_size: settings.sinkBatchSize ?? 'product default',
         writer: written,
         commit_to_visible_ms: roundStats(read.commitToVisible),

@@ -123,6 +123,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
       rate: settings.rate,
       durationS,
       writers: settings.writers,
+      rowsPerCommit: settings.rowsPerCommit,
     });
     clearInterval(sampler);
     await sample();
@@ -174,7 +175,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const atTargetLoad =
       settings.rate >= TARGET_RATE && durationS >= TARGET_DURATION_S && written.achievedRate >= 0.95 * TARGET_RATE;
     const notes = [
-      `load: offered ${formatRate(settings.rate)}/s × ${durationS} s (${settings.writers} writers), achieved ` +
+      `load: offered ${formatRate(settings.rate)}/s × ${durationS} s (${settings.writers} writers, ${settings.rowsPerCommit} rows per commit), achieved ` +
         `${formatRate(written.achievedRate)}/s, ${written.committed} rows; the stream had them all ${round(drainSeconds, 1)} s ` +
         `after the load ended`,
       `worker RSS (MB): after warm-up ${mb(warmedUp?.rssMb)}, median of ${windowS} s around ${baselineS} s ` +
@@ -214,6 +215,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         offered_rate: settings.rate,
         duration_s: durationS,
         writers: settings.writers,
+        rows_per_commit: settings.rowsPerCommit,
         sink_batch_size: settings.sinkBatchSize ?? 'product default',
         writer: written,
         rss_mb: {

@@ -20,11 +20,13 @@ export interface BenchSettings {
   redisBenchmarkRequests: number;
   /** Seconds the catch-up waits for the stream to reach `changes` before giving up. */
   catchUpTimeoutS: number;
-  /** Offered load of the latency case (single-row commits per second). */
+  /** Offered load of the latency and memory cases (rows — changes — per second). */
   rate: number;
   durationS: number;
   /** Writer connections sharing the offered load. */
   writers: number;
+  /** Rows per commit of the load (one multi-row INSERT); the rate counts rows (changes). */
+  rowsPerCommit: number;
   /** Sink `batch_size`; undefined = the product's default. */
   sinkBatchSize: number | undefined;
   /** Postgres fsync / synchronous_commit on (production) or off (`fast`). */
@@ -80,6 +82,7 @@ export function readSettings(): BenchSettings {
     rate: int('BENCH_RATE', 2_000),
     durationS: int('BENCH_DURATION_S', 20),
     writers: int('BENCH_WRITERS', 4),
+    rowsPerCommit: int('BENCH_ROWS_PER_COMMIT', 1),
     sinkBatchSize: batch ? int('BENCH_BATCH_SIZE', 50) : undefined,
     pgFsync: bool('BENCH_PG_FSYNC', true),
     logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
