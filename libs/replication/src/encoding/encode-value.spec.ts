@@ -1,3 +1,4 @@
+import { JsonText } from './json-text.js';
 import { encodeValue, encoderFor } from './encode-value.js';
 import type { PgTypeInfo, TypeLookup } from './pg-type.js';
 
@@ -59,9 +60,12 @@ const OID = {
 type Case = [description: string, text: string | null, oid: number, expected: unknown];
 
 function runCases(cases: Case[], lookup?: TypeLookup): void {
+  /** A json column's value is its text, standing for the parsed value (see JsonText). */
+  const parsed = (value: unknown): unknown => (value instanceof JsonText ? value.toJSON() : value);
+
   it.each(cases)('%s', (_description, text, oid, expected) => {
-    expect(encodeValue(text, { oid }, lookup)).toStrictEqual(expected);
-    expect(encoderFor({ oid }, lookup)(text)).toStrictEqual(expected);
+    expect(parsed(encodeValue(text, { oid }, lookup))).toStrictEqual(expected);
+    expect(parsed(encoderFor({ oid }, lookup)(text))).toStrictEqual(expected);
   });
 }
 
@@ -306,5 +310,15 @@ describe('encodeValue: user types', () => {
 
   it('takes an element OID given directly by the caller', () => {
     expect(encodeValue('{1,2}', { oid: 16501, elementOid: OID.int4 })).toStrictEqual([1, 2]);
+  });
+});
+
+describe('json columns', () => {
+  it('keep the text Postgres wrote; the array elements of json arrays are parsed', () => {
+    const value = encodeValue('{"a": [1, 2.50]}', { oid: 3802 });
+    expect(value).toBeInstanceOf(JsonText);
+    expect((value as JsonText).text).toBe('{"a": [1, 2.50]}');
+    expect(JSON.stringify({ v: value })).toBe('{"v":{"a":[1,2.5]}}');
+    expect(encodeValue('{"{\\"a\\": 1}"}', { oid: 3807 })).toStrictEqual([{ a: 1 }]);
   });
 });

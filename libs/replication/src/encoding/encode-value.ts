@@ -1,4 +1,5 @@
 import { parseArrayLiteral, type ArrayLiteral } from './array-literal.js';
+import { JsonText } from './json-text.js';
 import { resolveType, type PgTypeInfo, type ResolvedType, type TypeLookup } from './pg-type.js';
 import { SCALAR_ENCODERS, type TextEncoder } from './scalar-encoders.js';
 
@@ -26,9 +27,17 @@ export function encoderForResolved(type: ResolvedType): ValueEncoder {
   return encoder;
 }
 
+/** A json / jsonb column keeps its text (see JsonText); array elements are parsed like any element. */
+const encodeJsonColumn: TextEncoder = (text) => new JsonText(text);
+
 function textEncoderFor(type: ResolvedType): TextEncoder {
+  if (type.kind === 'json') return encodeJsonColumn;
+  return elementEncoderFor(type);
+}
+
+function elementEncoderFor(type: ResolvedType): TextEncoder {
   if (type.kind !== 'array') return SCALAR_ENCODERS[type.kind];
-  const encodeElement = textEncoderFor(type.element);
+  const encodeElement = elementEncoderFor(type.element);
   const { delimiter } = type;
   return (text) => {
     const literal = parseArrayLiteral(text, delimiter);

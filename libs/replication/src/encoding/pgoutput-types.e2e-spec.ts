@@ -1,4 +1,5 @@
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
+import { messageJson } from '../messages/message-json.js';
 import type pg from 'pg';
 import { createSourceDatabase, randomSuffix, type SourceDatabase } from '#testing/databases.js';
 import { EVERYTHING_TABLE_SQL, EVERYTHING_VALUES_SQL } from '#testing/type-samples.js';
@@ -119,6 +120,8 @@ const EVERYTHING_DELETED = Object.fromEntries(
   Object.keys(EVERYTHING_RECORD).map((key) => [key, key === 'id' ? 1 : null]),
 );
 
+const asRead = (message: Message): Message => JSON.parse(messageJson(message)) as Message;
+
 /** Streams the slot through the decoder and envelope builder until a row lands in `done`. */
 async function streamMessages(source: SourceDatabase, slot: string, publication: string): Promise<Message[]> {
   const messages: Message[] = [];
@@ -142,11 +145,12 @@ async function streamMessages(source: SourceDatabase, slot: string, publication:
         case 'row': {
           const table = tables.get(event.relation.relationOid)!;
           if (table.name === 'done') finish();
-          else messages.push(buildMessage(buildChangeBody(table, event.change), event.position, CONTEXT));
+          // As a consumer reads it: the message's JSON (json values embedded as Postgres wrote them).
+          else messages.push(asRead(buildMessage(buildChangeBody(table, event.change), event.position, CONTEXT)));
           break;
         }
         case 'truncate':
-          messages.push(buildTruncateMessage(event.relation, event.position, CONTEXT));
+          messages.push(asRead(buildTruncateMessage(event.relation, event.position, CONTEXT)));
           break;
         case 'annotation_warning':
           warnings.push(event.prefix);

@@ -37,8 +37,12 @@ describe('messageJson', () => {
     { commitLsn: 9n, commitTimestamp: '2026-01-01T00:00:00.000000Z', transactionAnnotations: { 'we"ird': 'ü\u0001' } },
   ];
 
+  // JSON.stringify gives a json column's parsed value re-serialised; messageJson its text from Postgres.
+  const withJsonAsWritten = (json: string): string =>
+    json.replaceAll('"data":{"k":[1,null]}', '"data":{"k": [1, null]}');
+
   it.each(changes.map((change) => [change.action, change] as const))(
-    'is JSON.stringify of the message, byte for byte (%s)',
+    'is JSON.stringify of the message, byte for byte, json values as Postgres wrote them (%s)',
     (_action, change) => {
       for (const context of [CONTEXT, odd]) {
         for (const transaction of transactions) {
@@ -48,7 +52,8 @@ describe('messageJson', () => {
               ? backfillReadPosition(transaction, 3, 'b-1', body.recordPks)
               : changePosition(transaction, 7);
           const message = buildMessage(body, position, context);
-          expect(messageJson(message)).toBe(JSON.stringify(message));
+          expect(messageJson(message)).toBe(withJsonAsWritten(JSON.stringify(message)));
+          expect(JSON.parse(messageJson(message))).toEqual(JSON.parse(JSON.stringify(message)));
           expect(metadataJson(message.metadata)).toBe(JSON.stringify(message.metadata));
         }
       }
@@ -58,5 +63,12 @@ describe('messageJson', () => {
   it('is JSON.stringify of a truncate message', () => {
     const message = buildTruncateMessage(ORDERS, changePosition(transactions[0]!, 0), CONTEXT);
     expect(messageJson(message)).toBe(JSON.stringify(message));
+  });
+
+  it('keeps a json value exact where a parse would round it', () => {
+    const body = buildChangeBody(ORDERS, { action: 'insert', new: { ...ROW, data: '{"n": 12345678901234567890.10}' } });
+    const message = buildMessage(body, changePosition(transactions[0]!, 0), CONTEXT);
+    expect(messageJson(message)).toContain('"data":{"n": 12345678901234567890.10}');
+    expect(JSON.stringify(message.record)).toContain('"data":{"n":12345678901234567000}');
   });
 });

@@ -1,7 +1,8 @@
+import { JsonText } from '../encoding/json-text.js';
 import type { Message, MessageMetadata } from './message.js';
 
 /**
- * JSON of messages, byte for byte what JSON.stringify gives, without re-serialising on every
+ * JSON of messages, what JSON.stringify gives (json / jsonb values as Postgres wrote them), without re-serialising on every
  * message what does not change: a sink's consumer / database metadata is the same object for all
  * its messages (serialised once per object), and a change's record is shared by every sink it goes
  * to (serialised once per change, whichever sink asks first).
@@ -13,10 +14,29 @@ export function frozenJson(value: object | null): string {
   if (value === null) return 'null';
   let json = objectJson.get(value);
   if (json === undefined) {
-    json = flat(JSON.stringify(value)); // V8's JSON.stringify returns a concatenation too
+    json = flat(hasJsonText(value) ? jsonWithJsonText(value) : JSON.stringify(value)); // JSON.stringify's result is a rope too
     objectJson.set(value, json);
   }
   return json;
+}
+
+function hasJsonText(value: object): boolean {
+  for (const key in value) if ((value as Record<string, unknown>)[key] instanceof JsonText) return true;
+  return false;
+}
+
+const keyJson = new Map<string, string>();
+
+/** What JSON.stringify gives for a record (or changes) with json columns, their text embedded as it is. */
+function jsonWithJsonText(value: object): string {
+  const parts: string[] = [];
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
+    let name = keyJson.get(key);
+    if (name === undefined) keyJson.set(key, (name = JSON.stringify(key)));
+    parts.push(`${name}:${field instanceof JsonText ? field.text : JSON.stringify(field)}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 let _flattened = 0;

@@ -10,8 +10,14 @@ export class RespEncoder {
   private buffer: Buffer;
   private offset = 0;
 
-  constructor(initialSize = 64 * 1024) {
-    this.buffer = Buffer.allocUnsafe(initialSize);
+  /** `reuse`: a buffer no longer needed (its bytes were sent and answered), used if large enough. */
+  constructor(initialSize = 64 * 1024, reuse: Buffer | null = null) {
+    this.buffer = reuse !== null && reuse.length >= initialSize ? reuse : Buffer.allocUnsafe(initialSize);
+  }
+
+  /** The whole underlying buffer, to reuse once what finish() returned is no longer needed. */
+  get storage(): Buffer {
+    return this.buffer;
   }
 
   /** Starts a command of `count` arguments (the command's name included). */
