@@ -117,69 +117,63 @@ describe('RedisStreamWriter batches', () => {
       await redis.call('ACL', 'DELUSER', user);
     }
   });
-});
 
-describe('RedisStreamWriter pipelined batches', () => {
-  const redis = new Redis(testRedisUrl());
-  let key: string;
+  describe('several batches in one call', () => {
+    /** Like a message's fields: the last one (metadata) names the entry. */
+    const named = (n: number, id = '*'): StreamEntry => ({
+      id,
+      fields: ['n', String(n), 'metadata', `{"n":${n},"é":"ü"}`],
+    });
+    const values = async (): Promise<string[]> => (await redis.xrange(key, '-', '+')).map(([, fields]) => fields[1]!);
 
-  beforeEach(() => {
-    key = `writer-pipelined-spec-${randomSuffix()}`;
-  });
-  afterEach(() => redis.del(key));
-  afterAll(() => redis.disconnect());
+    it('writes many batches in one call, in order, multi-byte text intact', async () => {
+      const batch = Array.from({ length: 1000 }, (_, n) => named(n));
+      expect(await new RedisStreamWriter(redis, key, null).write(batch, 50)).toEqual(batch.map(() => ({ ok: true })));
+      expect(await values()).toEqual(batch.map((_, n) => String(n)));
+      const [[, fields]] = await redis.xrange(key, '-', '+', 'COUNT', 1);
+      expect(fields).toEqual(named(0).fields);
+    });
 
-  /** Like a message's fields: the last one (metadata) names the entry. */
-  const entry = (n: number, id = '*'): StreamEntry => ({
-    id,
-    fields: ['n', String(n), 'metadata', `{"n":${n},"é":"ü"}`],
-  });
-  const values = async (): Promise<string[]> => (await redis.xrange(key, '-', '+')).map(([, fields]) => fields[1]!);
-
-  it('writes many batches in one call, in order, multi-byte text intact', async () => {
-    const batch = Array.from({ length: 1000 }, (_, n) => entry(n));
-    expect(await new RedisStreamWriter(redis, key, null).write(batch, 50)).toEqual(batch.map(() => ({ ok: true })));
-    expect(await values()).toEqual(batch.map((_, n) => String(n)));
-    const [[, fields]] = await redis.xrange(key, '-', '+', 'COUNT', 1);
-    expect(fields).toEqual(entry(0).fields);
-  });
-
-  it('a batch that stops short keeps every later batch of the call out', async () => {
-    const batch = Array.from({ length: 30 }, (_, n) => entry(n));
-    batch[12] = entry(12, 'not-an-id');
-    const outcomes = await new RedisStreamWriter(redis, key, null).write(batch, 10);
-    expect(outcomes.slice(0, 12).every((o) => o.ok)).toBe(true);
-    expect(outcomes[12]).toMatchObject({ ok: false, error: expect.stringMatching(/Invalid stream ID/) });
-    for (const outcome of outcomes.slice(13)) {
-      expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/^not attempted: .*\(ERR Invalid stream ID/) });
-    }
-    expect(await values()).toEqual(Array.from({ length: 12 }, (_, n) => String(n)));
-  });
-
-  it('another writer adding between two batches: the rest is sent again, nothing lost or doubled', async () => {
-    const other = new Redis(testRedisUrl());
-    try {
-      // The other writer adds an entry whenever this one's stream has grown, as fast as it can.
-      let stop = false;
-      const interloper = (async () => {
-        while (!stop) await other.xadd(key, '*', 'n', 'other', 'metadata', '{}');
-      })();
-      const batch = Array.from({ length: 2000 }, (_, n) => entry(n));
+    it('a batch that stops short keeps every later batch of the call out', async () => {
+      const batch = Array.from({ length: 30 }, (_, n) => named(n));
+      batch[12] = named(12, 'not-an-id');
       const outcomes = await new RedisStreamWriter(redis, key, null).write(batch, 10);
-      stop = true;
-      await interloper;
-      expect(outcomes.every((o) => o.ok)).toBe(true);
-      expect((await values()).filter((v) => v !== 'other')).toEqual(batch.map((_, n) => String(n)));
-    } finally {
-      other.disconnect();
-    }
-  });
+      expect(outcomes.slice(0, 12).every((o) => o.ok)).toBe(true);
+      expect(outcomes[12]).toMatchObject({ ok: false, error: expect.stringMatching(/Invalid stream ID/) });
+      for (const outcome of outcomes.slice(13)) {
+        expect(outcome).toEqual({
+          ok: false,
+          error: expect.stringMatching(/^not attempted: .*\(ERR Invalid stream ID/),
+        });
+      }
+      expect(await values()).toEqual(Array.from({ length: 12 }, (_, n) => String(n)));
+    });
 
-  it('loads the script again after Redis lost it', async () => {
-    const writer = new RedisStreamWriter(redis, key, null);
-    await writer.write([entry(1)]);
-    await redis.script('FLUSH');
-    expect(await writer.write([entry(2), entry(3)], 1)).toEqual([{ ok: true }, { ok: true }]);
-    expect(await values()).toEqual(['1', '2', '3']);
+    it('another writer adding between two batches: the rest is sent again, nothing lost or doubled', async () => {
+      const other = new Redis(testRedisUrl());
+      try {
+        // The other writer adds an entry whenever this one's stream has grown, as fast as it can.
+        let stop = false;
+        const interloper = (async () => {
+          while (!stop) await other.xadd(key, '*', 'n', 'other', 'metadata', '{}');
+        })();
+        const batch = Array.from({ length: 2000 }, (_, n) => named(n));
+        const outcomes = await new RedisStreamWriter(redis, key, null).write(batch, 10);
+        stop = true;
+        await interloper;
+        expect(outcomes.every((o) => o.ok)).toBe(true);
+        expect((await values()).filter((v) => v !== 'other')).toEqual(batch.map((_, n) => String(n)));
+      } finally {
+        other.disconnect();
+      }
+    });
+
+    it('loads the script again after Redis lost it', async () => {
+      const writer = new RedisStreamWriter(redis, key, null);
+      await writer.write([named(1)]);
+      await redis.script('FLUSH');
+      expect(await writer.write([named(2), named(3)], 1)).toEqual([{ ok: true }, { ok: true }]);
+      expect(await values()).toEqual(['1', '2', '3']);
+    });
   });
 });
