@@ -168,6 +168,18 @@ describe('RedisStreamWriter batches', () => {
       }
     });
 
+    it('a batch fenced out after one that ran through is sent again (its top entry was not its own)', async () => {
+      // The first batch's only entry is refused as below the stream's top, so the top is not the
+      // fence the second batch carries: the second is fenced out, then sent again on its own.
+      const top = await redis.xadd(key, '500-0', 'n', 'top', 'metadata', '{}');
+      const outcomes = await new RedisStreamWriter(redis, key, null).write([named(1, '100-0'), named(2)], 1);
+      expect(outcomes[0]).toMatchObject({ ok: false, error: expect.stringMatching(/^XADD 100-0 refused/) });
+      expect(outcomes[1]).toEqual({ ok: true });
+      const ids = (await redis.xrange(key, '-', '+')).map(([id]) => id);
+      expect(ids[0]).toBe(top);
+      expect(await values()).toEqual(['top', '2']);
+    });
+
     it('loads the script again after Redis lost it', async () => {
       const writer = new RedisStreamWriter(redis, key, null);
       await writer.write([named(1)]);

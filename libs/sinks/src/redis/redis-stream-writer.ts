@@ -12,18 +12,11 @@ export interface StreamEntry {
 
 const OK: DeliveryOutcome = Object.freeze({ ok: true });
 
-const notAttemptedAfter = (error: string): DeliveryOutcome => ({
+/** An entry after the one that stopped its batch (or an earlier batch of the call): `error` says why. */
+const notAttempted = (error: string): DeliveryOutcome => ({
   ok: false,
   error: `not attempted: an earlier entry of its batch failed (${error})`,
 });
-
-/** An entry after a batch that did not go in whole: the first failure of that batch says why. */
-const notAttempted = (before: DeliveryOutcome[]): DeliveryOutcome => {
-  const failure = before.find((outcome) => !outcome.ok);
-  return notAttemptedAfter(
-    failure && !failure.ok ? failure.error.replace(/^not attempted: .*?\((.*)\)$/, '$1') : 'unknown',
-  );
-};
 
 /** Room for the rest of a call's entries, so the encoder rarely grows (and copies) its buffer. */
 const estimateBytes = (entries: StreamEntry[], from: number): number => {
@@ -136,8 +129,9 @@ export class RedisStreamWriter {
     for (let from = 0; from < entries.length; from += batchSize) {
       const batch = await this.sendMulti(entries.slice(from, from + batchSize));
       outcomes.push(...batch);
-      if (!batch.every((outcome) => outcome.ok || isIdNotAboveTop(outcome))) {
-        for (let i = outcomes.length; i < entries.length; i++) outcomes.push(notAttempted(batch));
+      const stop = batch.find((outcome) => !outcome.ok && !isIdNotAboveTop(outcome));
+      if (stop && !stop.ok) {
+        for (let i = outcomes.length; i < entries.length; i++) outcomes.push(notAttempted(stop.error));
         break;
       }
     }
@@ -188,9 +182,9 @@ export class RedisStreamWriter {
           resendFrom = start;
           break;
         }
-        this.fillOutcomes(outcomes, start, end, attempted, failures);
-        if (start + attempted < end) {
-          for (let i = end; i < entries.length; i++) outcomes[i] = notAttempted(outcomes.slice(start, end));
+        const stop = this.fillOutcomes(outcomes, start, end, attempted, failures);
+        if (stop !== null) {
+          for (let i = end; i < entries.length; i++) outcomes[i] = notAttempted(stop);
           break;
         }
       }
@@ -212,20 +206,22 @@ export class RedisStreamWriter {
     }
   }
 
+  /** One batch's outcomes from its script reply; the error that stopped it short, or null when it ran through. */
   private fillOutcomes(
     outcomes: DeliveryOutcome[],
     start: number,
     end: number,
     attempted: number,
     failures: Array<number | string>,
-  ): void {
+  ): string | null {
     for (let i = start; i < start + attempted; i++) outcomes[i] = OK;
-    let stop = '';
     for (let f = 0; f < failures.length; f += 2) {
-      stop = failures[f + 1] as string;
-      outcomes[start + (failures[f] as number)] = { ok: false, error: stop, refused: true };
+      outcomes[start + (failures[f] as number)] = { ok: false, error: failures[f + 1] as string, refused: true };
     }
-    for (let i = start + attempted; i < end; i++) outcomes[i] = notAttemptedAfter(stop);
+    if (start + attempted === end) return null;
+    const stop = failures[failures.length - 1] as string; // the script returns at the error that stops it
+    for (let i = start + attempted; i < end; i++) outcomes[i] = notAttempted(stop);
+    return stop;
   }
 
   private async sendMulti(entries: StreamEntry[]): Promise<DeliveryOutcome[]> {
