@@ -87,23 +87,28 @@ function contextSuffix(m: MessageMetadata): string {
 }
 
 export function metadataJson(m: MessageMetadata): string {
+  return flat(metadataText(m));
+}
+
+/** The metadata's JSON, not yet flattened (inside a message's JSON it is flattened once, with the rest). */
+function metadataText(m: MessageMetadata): string {
   // commit_timestamp (ISO digits) and idempotency_key (base64) never need escaping.
-  const pks = m.record_pks.length === 1 ? `[${JSON.stringify(m.record_pks[0])}]` : JSON.stringify(m.record_pks);
+  const pks = JSON.stringify(m.record_pks);
   const annotations = m.transaction_annotations === null ? 'null' : JSON.stringify(m.transaction_annotations);
   const toast =
     m.unchanged_toast_columns === undefined
       ? ''
       : `,"unchanged_toast_columns":${JSON.stringify(m.unchanged_toast_columns)}`;
-  return flat(
+  return (
     `${tablePrefix(m.table_schema, m.table_name)}${m.commit_timestamp}","commit_lsn":${m.commit_lsn}` +
-      `,"commit_idx":${m.commit_idx},"idempotency_key":"${m.idempotency_key}","record_pks":${pks}` +
-      `,"transaction_annotations":${annotations}${contextSuffix(m)}${toast}}`,
+    `,"commit_idx":${m.commit_idx},"idempotency_key":"${m.idempotency_key}","record_pks":${pks}` +
+    `,"transaction_annotations":${annotations}${contextSuffix(m)}${toast}}`
   );
 }
 
 export function messageJson(message: Message): string {
   return flat(
     `{"record":${frozenJson(message.record)},"changes":${frozenJson(message.changes)}` +
-      `,"action":"${message.action}","metadata":${metadataJson(message.metadata)}}`,
+      `,"action":"${message.action}","metadata":${metadataText(message.metadata)}}`,
   );
 }

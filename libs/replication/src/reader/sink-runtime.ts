@@ -20,13 +20,16 @@ import type { MessageLedger } from './message-ledger.js';
 import type { ReaderMetrics } from './reader-metrics.js';
 
 /** A sink's pipeline settings: its own, unless its delivery overrides the batch size or the in-flight bound. */
-export const pipelineSettingsOf = (sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings => ({
-  batchSize: delivery.preferredBatchSize ?? sink.batchSize,
-  batchesPerCall: Math.max(1, Math.floor((delivery.maxMessagesPerCall ?? 0) / sink.batchSize)),
-  maxAckPending: delivery.inFlightBound ?? sink.maxAckPending,
-  maxRetryCount: sink.maxRetryCount,
-  paused: sink.status === 'paused',
-});
+export function pipelineSettingsOf(sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings {
+  const batchSize = delivery.preferredBatchSize ?? sink.batchSize;
+  return {
+    batchSize,
+    batchesPerCall: Math.max(1, Math.floor((delivery.maxMessagesPerCall ?? 0) / batchSize)),
+    maxAckPending: delivery.inFlightBound ?? sink.maxAckPending,
+    maxRetryCount: sink.maxRetryCount,
+    paused: sink.status === 'paused',
+  };
+}
 
 /** One push sink inside a reader: which changes it takes, how they become messages, its pipeline. */
 export class SinkRuntime {
