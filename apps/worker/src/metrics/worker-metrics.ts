@@ -18,15 +18,13 @@ export interface ObservedReader {
 
 const LAG_QUERY_TIMEOUT_MS = 2_000;
 
-/** Counters of one sink, accumulated between scrapes (cheaper than a labelled increment per message). */
+/**
+ * One sink's metrics under its current labels: ingested messages accumulated between scrapes, and
+ * the labelled children of the delivery metrics (cheaper than hashing the labels for every message).
+ */
 interface SinkCounts {
   labels: { sink_id: string; sink_name: string };
   ingested: number;
-}
-
-/** A sink's labelled delivery metrics. */
-interface DeliveredSinkMetrics {
-  name: string;
   delivered: { inc(value: number): void };
   latency: { observe(value: number): void };
 }
@@ -49,7 +47,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 export class WorkerMetrics implements ReaderMetrics {
   private readonly readers = new Set<ObservedReader>();
   private readonly counts = new Map<string, SinkCounts>();
-  private readonly deliveredSinks = new Map<string, DeliveredSinkMetrics>();
   /** Parsed commit timestamps: the messages of one transaction share theirs. */
   private lastTimestamp = '';
   private lastTimestampMs = 0;
@@ -165,16 +162,11 @@ export class WorkerMetrics implements ReaderMetrics {
   }
 
   ingested(sinkId: string, sinkName: string): void {
-    let entry = this.counts.get(sinkId);
-    if (!entry || entry.labels.sink_name !== sinkName) {
-      entry = { labels: { sink_id: sinkId, sink_name: sinkName }, ingested: entry?.ingested ?? 0 };
-      this.counts.set(sinkId, entry);
-    }
-    entry.ingested++;
+    this.sinkCounts(sinkId, sinkName).ingested++;
   }
 
   delivered(sinkId: string, sinkName: string, commitTimestamps: readonly string[]): void {
-    const sink = this.deliveredSink(sinkId, sinkName);
+    const sink = this.sinkCounts(sinkId, sinkName);
     sink.delivered.inc(commitTimestamps.length);
     const now = Date.now();
     for (const timestamp of commitTimestamps) {
@@ -186,19 +178,20 @@ export class WorkerMetrics implements ReaderMetrics {
     }
   }
 
-  /** A sink's labelled children, looked up once rather than hashing the labels for every message. */
-  private deliveredSink(sinkId: string, sinkName: string): DeliveredSinkMetrics {
-    let sink = this.deliveredSinks.get(sinkId);
-    if (!sink || sink.name !== sinkName) {
+  /** The sink's entry under its current name (a renamed sink keeps the count not yet collected). */
+  private sinkCounts(sinkId: string, sinkName: string): SinkCounts {
+    let entry = this.counts.get(sinkId);
+    if (!entry || entry.labels.sink_name !== sinkName) {
       const labels = { sink_id: sinkId, sink_name: sinkName };
-      sink = {
-        name: sinkName,
+      entry = {
+        labels,
+        ingested: entry?.ingested ?? 0,
         delivered: this.deliveredTotal.labels(labels),
         latency: this.deliveryLatency.labels(labels),
       };
-      this.deliveredSinks.set(sinkId, sink);
+      this.counts.set(sinkId, entry);
     }
-    return sink;
+    return entry;
   }
 
   failed(sinkId: string, sinkName: string): void {
