@@ -4,7 +4,7 @@ import { type EngineStack, startEngineStack } from '#testing/engine.js';
 import { createBackfill, startMutator, waitForBackfill } from './backfill-support.js';
 
 const TABLE = 'bf_consistency';
-const ROWS = 50_000;
+const ROWS = 100_000;
 /** Redis databases of the test server that only this file uses, one per run. */
 const RUN_DBS = [13, 14, 15];
 const KEY_PREFIX = `sequin:public.${TABLE}:`;
