@@ -1,4 +1,5 @@
-import { Command } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
+import type { PipelineWriteableStream } from 'ioredis/built/types.js';
 
 /**
  * Redis commands encoded straight into one Buffer (RESP). ioredis builds a command by concatenating
@@ -74,10 +75,9 @@ export class RespEncoder {
 
 /**
  * A command whose bytes are already encoded. ioredis still queues it and matches its reply; only the
- * encoding is skipped. `bytes` may hold several commands: the others are then sent as empty
- * PrebuiltCommands right after it, one per extra reply, so a whole pipeline goes out in one write.
+ * encoding is skipped.
  */
-export class PrebuiltCommand extends Command {
+class PrebuiltCommand extends Command {
   constructor(
     name: string,
     private readonly bytes: Buffer | '',
@@ -88,4 +88,26 @@ export class PrebuiltCommand extends Command {
   override toWritable(): Buffer | string {
     return this.bytes;
   }
+}
+
+/**
+ * Sends `bytes`, which hold one encoded command per name in `names`, in one socket write; resolves
+ * to each command's reply (or rejects with its error), in order. The commands after the first are
+ * queued for their replies without a write of their own: a socket write per command, even an empty
+ * one, costs a system call (≈3 µs here), which for a block of 1,000 SETs was a quarter of the
+ * delivery's time. (ioredis' pipelines use the same `stream` argument to write into their buffer.)
+ */
+export function sendEncoded(client: Redis, bytes: Buffer, names: string[]): Array<Promise<unknown>> {
+  const alreadyWritten: PipelineWriteableStream = {
+    isPipeline: true,
+    write: () => true,
+    destination: { redis: { stream: client.stream } },
+  };
+  const replies: Array<Promise<unknown>> = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const command = new PrebuiltCommand(names[i]!, i === 0 ? bytes : '');
+    client.sendCommand(command, i === 0 ? undefined : alreadyWritten);
+    replies[i] = command.promise;
+  }
+  return replies;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Redis, ReplyError } from 'ioredis';
-import { PrebuiltCommand, RespEncoder } from './raw-command.js';
+import { RespEncoder, sendEncoded } from './raw-command.js';
 import { type DeliveryOutcome, ensureConnected, outcomesOf } from './redis-connection.js';
 
 export interface StreamEntry {
@@ -159,10 +159,12 @@ export class RedisStreamWriter {
         this.encodeBatch(encoder, entries, start, Math.min(start + batchSize, entries.length), fence);
         starts.push(start);
       }
-      const bytes = encoder.finish();
-      const commands = starts.map((_, b) => new PrebuiltCommand('evalsha', b === 0 ? bytes : ''));
-      for (const command of commands) this.client.sendCommand(command);
-      const replies = await Promise.allSettled(commands.map((command) => command.promise));
+      const sent = sendEncoded(
+        this.client,
+        encoder.finish(),
+        starts.map(() => 'evalsha'),
+      );
+      const replies = await Promise.allSettled(sent);
       if (replies.every((reply) => reply.status === 'fulfilled')) this.spare = encoder.storage;
       let resendFrom = entries.length;
       for (let b = 0; b < starts.length; b++) {
