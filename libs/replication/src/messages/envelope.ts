@@ -18,13 +18,17 @@ export interface TransactionInfo {
   readonly transactionAnnotations: JsonObject | null;
 }
 
-export function changePosition(transaction: TransactionInfo, commitIdx: number): ChangePosition {
+export function changePosition(
+  transaction: TransactionInfo,
+  commitIdx: number,
+  idempotencyKey = changeIdempotencyKey(transaction.commitLsn, commitIdx),
+): ChangePosition {
   return {
     commitLsn: transaction.commitLsn,
     commitIdx,
     commitTimestamp: transaction.commitTimestamp,
     transactionAnnotations: transaction.transactionAnnotations,
-    idempotencyKey: changeIdempotencyKey(transaction.commitLsn, commitIdx),
+    idempotencyKey,
   };
 }
 
@@ -35,7 +39,7 @@ export function backfillReadPosition(
   backfillId: string,
   recordPks: readonly string[],
 ): ChangePosition {
-  return { ...changePosition(watermark, commitIdx), idempotencyKey: backfillIdempotencyKey(backfillId, recordPks) };
+  return changePosition(watermark, commitIdx, backfillIdempotencyKey(backfillId, recordPks));
 }
 
 /** The per-sink part of the metadata, built once per sink (and rebuilt when the sink changes). */

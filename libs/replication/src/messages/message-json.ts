@@ -25,18 +25,23 @@ function hasJsonText(value: object): boolean {
   return false;
 }
 
-const keyJson = new Map<string, string>();
+/** `"<key>":` of record keys, built once per key. */
+const keyPrefixes = new Map<string, string>();
 
 /** What JSON.stringify gives for a record (or changes) with json columns, their text embedded as it is. */
 function jsonWithJsonText(value: object): string {
-  const parts: string[] = [];
-  for (const [key, field] of Object.entries(value)) {
-    if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
-    let name = keyJson.get(key);
-    if (name === undefined) keyJson.set(key, (name = JSON.stringify(key)));
-    parts.push(`${name}:${field instanceof JsonText ? field.text : JSON.stringify(field)}`);
+  let json = '';
+  for (const key in value) {
+    const field = (value as Record<string, unknown>)[key];
+    let text: string | undefined;
+    if (field instanceof JsonText) text = field.text;
+    else if (field === null) text = 'null';
+    else if ((text = JSON.stringify(field)) === undefined) continue; // undefined, functions, symbols: left out
+    let prefix = keyPrefixes.get(key);
+    if (prefix === undefined) keyPrefixes.set(key, (prefix = `${JSON.stringify(key)}:`));
+    json += (json === '' ? '{' : ',') + prefix + text;
   }
-  return `{${parts.join(',')}}`;
+  return json === '' ? '{}' : `${json}}`;
 }
 
 let _flattened = 0;

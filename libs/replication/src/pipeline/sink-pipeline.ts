@@ -25,6 +25,8 @@ export interface PipelineMessage<P> {
   refused?: boolean;
   /** Loaded back from the parked store: already settled, neither counted nor tracked. */
   parked?: boolean;
+  /** Its group's key in the pipeline, computed once (set by the pipeline). */
+  pipelineKey?: string;
 }
 
 export interface PipelineSettings {
@@ -289,7 +291,7 @@ export class SinkPipeline<P> {
   private groupKey(message: PipelineMessage<P>): string {
     if (this.mode === 'total') return TOTAL_ORDER_GROUP;
     // Ungrouped messages each form their own group: no order among them, full parallelism.
-    return message.groupId === null ? `\u0000${message.seq}` : `g:${message.groupId}`;
+    return (message.pipelineKey ??= message.groupId === null ? `\u0000${message.seq}` : `g:${message.groupId}`);
   }
 
   /**
@@ -373,7 +375,9 @@ export class SinkPipeline<P> {
     } finally {
       for (const message of batch) this.sending.delete(message);
       this.inFlight--;
-      for (const key of new Set(batch.map((m) => this.groupKey(m)))) {
+      // A per-group batch holds one message per group (its head); a total-order one, one group.
+      const keys = this.mode === 'total' ? [TOTAL_ORDER_GROUP] : batch.map((m) => this.groupKey(m));
+      for (const key of keys) {
         const parked = this.parked.get(key);
         if (parked) this.afterParkedChange(parked);
         const group = this.groups.get(key);
@@ -556,6 +560,19 @@ export class SinkPipeline<P> {
 
   private remove(messages: PipelineMessage<P>[]): void {
     if (messages.length === 0) return;
+    // Usually each message is its group's head (in order, for a total-order batch): taken off the front.
+    let others: PipelineMessage<P>[] | null = null;
+    for (const message of messages) {
+      const group = this.groups.get(this.groupKey(message));
+      if (group !== undefined && group.peek() === message) group.shift();
+      else (others ??= []).push(message);
+    }
+    if (others !== null) this.removeAnywhere(others);
+    for (const message of messages) this.settle(message);
+  }
+
+  /** Removes messages that are not at the front of their groups. */
+  private removeAnywhere(messages: PipelineMessage<P>[]): void {
     const byGroup = new Map<string, Set<PipelineMessage<P>>>();
     for (const message of messages) {
       const key = this.groupKey(message);
@@ -573,7 +590,6 @@ export class SinkPipeline<P> {
       // A total-order sink can see a later entry succeed after an earlier one failed; it is in Redis.
       if (removed < set.size) group.removeWhere((m) => set.has(m));
     }
-    for (const message of messages) this.settle(message);
   }
 
   private settle(message: PipelineMessage<P>): void {

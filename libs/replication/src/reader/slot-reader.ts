@@ -397,13 +397,14 @@ export class SlotReaderSession {
     if (!page || page.rows === null) return;
     const runtime = this.runtimes.get(page.sinkId);
     const transaction = this.openTransaction(watermark.commitLsn)();
+    const pageTransaction = (): TrackedTransaction => transaction;
     let ingested = 0;
     let commitIdx = 0;
     for (const row of runtime ? page.rows : []) {
       const body = buildChangeBody(page.table, { action: 'read', new: row });
       if (page.truncated || page.changed.has(rowKey(body.recordPks))) continue;
       const position = backfillReadPosition(watermark, commitIdx++, page.backfillId, body.recordPks);
-      if (runtime!.pushRow(body, position, () => transaction)) ingested++;
+      if (runtime!.pushRow(body, position, pageTransaction)) ingested++;
     }
     transaction.onSettled = () => page.finish(ingested);
   }
