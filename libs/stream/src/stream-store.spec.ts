@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '#core/database/data-source-options.js';
+import { createMetadataDatabase, type MetadataDatabase } from '#testing/databases.js';
+import { type StoredStreamMessage, StreamStore } from './stream-store.js';
+
+/** The store's statements against a real metadata Postgres (the HTTP flows are in apps/api's e2e tests). */
+describe('StreamStore.store', () => {
+  let database: MetadataDatabase;
+  let dataSource: DataSource;
+  let store: StreamStore;
+  let accountId: string;
+  let sinkId: string;
+
+  beforeAll(async () => {
+    database = await createMetadataDatabase();
+    dataSource = await new DataSource(dataSourceOptions(database.url)).initialize();
+    store = new StreamStore(dataSource);
+    [{ id: accountId }] = await dataSource.query(`INSERT INTO accounts (name) VALUES ('store-test') RETURNING id`);
+    const [{ id: databaseId }] = await dataSource.query(
+      `INSERT INTO postgres_databases (account_id, name, hostname, port, database, username, password_encrypted)
+       VALUES ($1, 'db', 'localhost', 5432, 'db', 'u', 'x') RETURNING id`,
+      [accountId],
+    );
+    [{ id: sinkId }] = await dataSource.query(
+      `INSERT INTO sinks (account_id, name, postgres_database_id, destination, source, actions, batch_size, start_lsn)
+       VALUES ($1, 'stream', $2, '{"type":"sequin_stream"}', '{}', '{insert}', 1, 0) RETURNING id`,
+      [accountId, databaseId],
+    );
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const message = (lsn: number, data: string, groupId: string | null = null): StoredStreamMessage => ({
+    idempotencyKey: Buffer.from(`${lsn}:0`).toString('base64'),
+    groupId,
+    commitLsn: BigInt(lsn),
+    commitIdx: 0,
+    data,
+  });
+
+  const stored = (): Promise<Array<{ group_id: string | null; commit_lsn: string; data: string; is_head: boolean }>> =>
+    dataSource.query(
+      `SELECT group_id, commit_lsn::text, data, is_head FROM stream_messages WHERE sink_id = $1 ORDER BY seq`,
+      [sinkId],
+    );
+
+  it('stores every message as given, in order, with its group and head flag', async () => {
+    const texts = ['{"a":"x\\"y"}', '{"b":[1,2,"\\u001e"]}', '{"c":"ünïcødé 🚀"}', '{"d":null}'];
+    const count = await store.store(accountId, sinkId, [
+      message(10, texts[0]!, 'public.t:1'),
+      message(11, texts[1]!, 'public.t:1'),
+      message(12, texts[2]!, 'public.t:"2"'),
+      message(13, texts[3]!),
+    ]);
+    expect(count).toBe(4);
+    expect(await stored()).toEqual([
+      { group_id: 'public.t:1', commit_lsn: '10', data: texts[0], is_head: true },
+      { group_id: 'public.t:1', commit_lsn: '11', data: texts[1], is_head: false },
+      { group_id: 'public.t:"2"', commit_lsn: '12', data: texts[2], is_head: true },
+      { group_id: null, commit_lsn: '13', data: texts[3], is_head: true },
+    ]);
+  });
+
+  it('stores a batch in which a text holds the separator character raw, whole', async () => {
+    const raw = 'not json \u001e but stored as given';
+    expect(await store.store(accountId, sinkId, [message(20, '{"e":1}'), message(21, raw)])).toBe(2);
+    expect((await stored()).slice(-2).map((row) => row.data)).toEqual(['{"e":1}', raw]);
+  });
+
+  it('skips changes at or below the cursor (a replay)', async () => {
+    expect(await store.store(accountId, sinkId, [message(21, '{"again":1}'), message(22, '{"new":1}')])).toBe(1);
+    expect((await stored()).at(-1)).toMatchObject({ commit_lsn: '22', data: '{"new":1}' });
+  });
+});
