@@ -111,6 +111,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     log(`backfilling ${rows} rows`);
     const windowStart = monotonicMicros();
     const cpuBefore = cpuSnapshot();
+    const processCpuBefore = process.cpuUsage();
     const started = nowMs();
     const created = await sluice.request<Backfill>('POST', `/sinks/${SINK}/backfills`, { table: BENCH_TABLE });
     const samples: Sample[] = [];
@@ -143,6 +144,8 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     }
     const finished = nowMs();
     const windowEnd = monotonicMicros();
+    const processCpu = process.cpuUsage(processCpuBefore);
+    const cpuPerRow = (processCpu.user + processCpu.system) / rows;
     const productOthers = otherLoad(cpuBefore, cpuSnapshot())?.othersShare ?? null;
     const done = completedAt !== null && keysAt !== null;
     if (!done) problem ??= `timed out after ${timeoutMs / 1000} s (BENCH_BACKFILL_TIMEOUT_S)`;
@@ -151,7 +154,8 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const product = done ? rows / seconds : null;
     log(
       done
-        ? `Sluice: ${rows} rows in ${round(seconds, 2)} s → ${formatRate(product!)}/s`
+        ? `Sluice: ${rows} rows in ${round(seconds, 2)} s → ${formatRate(product!)}/s ` +
+            `(this process's CPU: ${round(cpuPerRow, 1)} µs per row)`
         : `Sluice: ${problem}; ${backfill.rows_processed_count} rows processed`,
     );
     await sluice.close();
@@ -200,6 +204,8 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         profile_window_us: [windowStart, windowEnd],
         product: {
           seconds: round(seconds, 3),
+          /** CPU of the process running Sluice (API and worker; the bench's polling too) per row. */
+          process_cpu_us_per_row: round(cpuPerRow, 2),
           completed_after_seconds: completedAt === null ? null : round((completedAt - started) / 1000, 3),
           all_keys_after_seconds: keysAt === null ? null : round((keysAt - started) / 1000, 3),
           backfill,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConsumerParams, ConsumerResult } from '../agents/stream-consumer-agent.js';
 import { type BenchCase, type CaseContext, type CaseResult, ratioOf } from '../lib/case.js';
 import { formatRate, round } from '../lib/format.js';
+import { monotonicMicros } from '../lib/clock.js';
 import { cpuSnapshot, otherLoad } from '../lib/machine-load.js';
 import { startSluice } from '../lib/sluice.js';
 import { BENCH_TABLE, CREATE_BENCH_TABLE, dropSlots, withClient } from '../lib/source.js';
@@ -102,6 +103,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     };
     const common = { batchSize: BATCH, total: MESSAGES, timeoutMs: TIMEOUT_MS };
     const runs: Run[] = [];
+    let profileWindow: [number, number] | undefined;
     for (const consumers of CONSUMERS) {
       for (const mode of ['http', 'sql'] as const) {
         await fill();
@@ -117,7 +119,9 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
             : { ...common, mode, consumers, databaseUrl: metadataUrl, sinkId: sink.id };
         const before = cpuSnapshot();
         const apiBefore = process.cpuUsage();
+        const windowStart = monotonicMicros();
         const result = await runAgent(params);
+        if (mode === 'http' && consumers === 8) profileWindow = [windowStart, monotonicMicros()];
         const apiUsage = process.cpuUsage(apiBefore);
         const after = cpuSnapshot();
         const othersShare = otherLoad(before, after)?.othersShare ?? null;
@@ -141,7 +145,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const left = await withClient(metadataUrl, async (client) =>
       Number((await client.query(`SELECT count(*) AS n FROM stream_messages`)).rows[0].n),
     );
-    return report(runs, left);
+    return report(runs, left, profileWindow);
   } finally {
     await sluice.close().catch(() => undefined);
     await dropSlots(url, [SLOT]).catch(() => undefined);
@@ -149,7 +153,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
   }
 }
 
-function report(runs: Run[], left: number): CaseResult {
+function report(runs: Run[], left: number, profileWindow: [number, number] | undefined): CaseResult {
   const find = (mode: Run['mode'], consumers: number) => runs.find((r) => r.mode === mode && r.consumers === consumers);
   const correct =
     left === 0 && runs.every((r) => r.result.acked === MESSAGES && r.result.duplicates === 0 && r.result.missing === 0);
@@ -182,6 +186,8 @@ function report(runs: Run[], left: number): CaseResult {
       messages: MESSAGES,
       batch_size: BATCH,
       left_in_table: left,
+      /** The HTTP × 8 run, for profile-summary. */
+      profile_window_us: profileWindow,
       runs: runs.map((r) => ({
         mode: r.mode,
         consumers: r.consumers,
