@@ -69,6 +69,16 @@ export class SlotReaderSession {
   private heldByBound = false;
   private reloading: Promise<void> = Promise.resolve();
   private draining = false;
+  /**
+   * Events wait until start() has the flush tracker and the sinks: a reload can be requested before
+   * (the API created a sink as this session began), and a runtime built without the tracker would fail.
+   */
+  private started = false;
+  /**
+   * Handling an event threw: nothing after it is handled, or the commit of a change that was not
+   * routed would move the flush LSN past it (the change lost once the slot is acknowledged).
+   */
+  private halted = false;
   private transaction: TrackedTransaction | null = null;
   private inTransaction = false;
   private tracker!: FlushTracker;
@@ -181,6 +191,8 @@ export class SlotReaderSession {
     this.tracker = new FlushTracker(lsnToBigInt(rows[0]!.confirmed_flush_lsn ?? '0/0'));
     await this.applySinks(await this.options.loadSinks());
     this.startBackfills();
+    this.started = true;
+    this.drain(); // reloads requested meanwhile
   }
 
   private startBackfills(): void {
@@ -260,7 +272,7 @@ export class SlotReaderSession {
   }
 
   private drain(): void {
-    if (this.draining || this.blocked) return;
+    if (this.draining || this.blocked || !this.started || this.halted) return;
     this.draining = true;
     try {
       while (this.inboxHead < this.inbox.length && !this.blocked) {
@@ -274,11 +286,12 @@ export class SlotReaderSession {
         this.inboxHead = 0;
       }
     } catch (error) {
+      this.halted = true;
       this.failure(error);
     } finally {
       this.draining = false;
     }
-    if (!this.blocked && this.inbox.length === 0) this.resumeSocket();
+    if (!this.blocked && !this.halted && this.inbox.length === 0) this.resumeSocket();
   }
 
   private block(wait: Promise<unknown>): void {
@@ -288,7 +301,10 @@ export class SlotReaderSession {
         this.blocked = null;
         this.drain();
       },
-      (error) => this.failure(error),
+      (error) => {
+        this.halted = true;
+        this.failure(error);
+      },
     );
   }
 

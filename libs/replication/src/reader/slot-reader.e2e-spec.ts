@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { SinkDestination } from '#core/entities/sink-destination.js';
+import { lsnToBigInt } from '#core/source/lsn.js';
+import { createSourceDatabase, randomSuffix, type SourceDatabase, waitFor } from '#testing/databases.js';
+import type { DeliveryOutcome } from '#sinks/redis/redis-connection.js';
+import type { SinkDelivery } from '#sinks/sink-delivery.js';
+import type { Message } from '../messages/message.js';
+import type { LoadedSink } from './loaded-sink.js';
+import { SlotReaderSession } from './slot-reader.js';
+
+/**
+ * A reload requested while a session is still starting (the API created a sink just as the reader's
+ * session began, as with a fresh test stack's first sink) built the sink's runtime before the session
+ * had its flush tracker: the runtime threw on its first change, and the commit right behind that change
+ * was still handled, moving the slot past a change nobody delivered.
+ */
+describe('SlotReaderSession: a reload requested while the session starts', () => {
+  let source: SourceDatabase;
+  const slot = `reader_spec_${randomSuffix()}`;
+  const publication = `pub_${randomSuffix()}`;
+
+  beforeAll(async () => {
+    source = await createSourceDatabase({ publication, slot });
+    await source.client.query(`CREATE TABLE items (id int PRIMARY KEY, v text)`);
+  });
+  afterAll(() => source?.drop());
+
+  const readerActive = async (): Promise<boolean> => {
+    const { rows } = await source.client.query<{ pid: number | null }>(
+      `SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1`,
+      [slot],
+    );
+    return rows[0]?.pid != null;
+  };
+
+  const sink: LoadedSink = {
+    id: randomUUID(),
+    name: 'spec-sink',
+    status: 'active',
+    destination: { type: 'redis_stream' } as unknown as SinkDestination,
+    source: null,
+    tables: [],
+    actions: ['update'],
+    messageGrouping: true,
+    batchSize: 10,
+    maxAckPending: 100,
+    maxRetryCount: null,
+    annotations: {},
+    startLsn: 0n,
+    version: 'v1',
+  };
+
+  function session(delivered: string[], log: string[]): SlotReaderSession {
+    const delivery: SinkDelivery<Message> = {
+      ordering: 'total',
+      toPayload: (message) => message,
+      deliver: async (messages): Promise<DeliveryOutcome[]> => {
+        for (const { action, record } of messages) {
+          const { id, v } = record as { id: number; v: string };
+          delivered.push(`${action} ${id} ${v}`);
+        }
+        return messages.map(() => ({ ok: true }));
+      },
+      close: async () => {},
+    };
+    return new SlotReaderSession({
+      source: {
+        slotName: slot,
+        publicationName: publication,
+        database: { id: randomUUID(), name: 'spec', annotations: {}, database: source.name, hostname: 'localhost' },
+      },
+      connection: { connectionString: source.url } as pg.ClientConfig,
+      loadSinks: async () => [sink],
+      createDelivery: () => delivery as SinkDelivery<unknown>,
+      ledger: { failed: async () => {}, deadLettered: async () => {}, delivered: () => {} },
+      log: { info: () => {}, warn: (m) => log.push(m), error: (m) => log.push(m) },
+      statusIntervalMs: 100,
+    });
+  }
+
+  it('delivers the first change the sink takes, even if the slot moved on in between', async () => {
+    const delivered: string[] = [];
+    const log: string[] = [];
+    const first = session(delivered, log);
+    const stop = new AbortController();
+    let ended = 'running';
+    const running = first.run(stop.signal).then(
+      () => (ended = 'stopped'),
+      (error: Error) => (ended = `failed: ${error.message}`),
+    );
+    // The API's "sinks changed" notification arrives while start() is still connecting.
+    first.requestReload();
+    await waitFor(readerActive, { message: 'the session to start reading' });
+
+    // The insert is not for the sink (it takes updates only) but makes the session compile the table,
+    // so the update below is routed as it arrives, its commit right behind it.
+    const { rows } = await source.client.query<{ lsn: string }>(
+      `INSERT INTO items VALUES (1, 'a') RETURNING pg_current_wal_insert_lsn()::text AS lsn`,
+    );
+    const inserted = lsnToBigInt(rows[0]!.lsn);
+    await waitFor(async () => first.flushLsn >= inserted || ended !== 'running', { message: 'the insert to be read' });
+    await source.client.query(`UPDATE items SET v = 'b' WHERE id = 1`);
+    await waitFor(async () => delivered.length > 0 || ended !== 'running', { timeoutMs: 5_000 }).catch(() => {});
+    stop.abort();
+    await running;
+
+    // A later session starts where the slot is: whatever the first did not deliver, it must.
+    const second = session(delivered, log);
+    const stop2 = new AbortController();
+    const running2 = second.run(stop2.signal).catch(() => undefined);
+    await waitFor(readerActive);
+    await waitFor(async () => delivered.length > 0, { timeoutMs: 3_000 }).catch(() => {});
+    stop2.abort();
+    await running2;
+
+    expect({ delivered, first: ended }).toEqual({ delivered: ['update 1 b'], first: 'stopped' });
+  });
+});
