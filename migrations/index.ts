@@ -4,6 +4,7 @@ import { StreamMessages1763910000000 } from './1763910000000-stream-messages.js'
 import { Backfills1763920000000 } from './1763920000000-backfills.js';
 import { StreamReceive1763930000000 } from './1763930000000-stream-receive.js';
 import { ParkedGroups1763940000000 } from './1763940000000-parked-groups.js';
+import { StreamMessagesAccountFk1763950000000 } from './1763950000000-stream-messages-account-fk.js';
 
 /** In order. Listed explicitly: globbing compiled files is fragile under ESM. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Backfills1763920000000,
   StreamReceive1763930000000,
   ParkedGroups1763940000000,
+  StreamMessagesAccountFk1763950000000,
 ];

@@ -32,12 +32,18 @@ export const STORE_SQL = `
   ), fresh AS (
     SELECT i.* FROM input i LEFT JOIN cursor c ON true
      WHERE c.commit_lsn IS NULL OR (i.commit_lsn, i.commit_idx) > (c.commit_lsn, c.commit_idx)
+  ), firsts AS (
+    SELECT f.*, f.ord = min(f.ord) OVER (PARTITION BY f.group_id) AS first_in_batch FROM fresh f
   ), headed AS (
-    SELECT f.*, f.group_id IS NULL OR (
-             f.ord = min(f.ord) OVER (PARTITION BY f.group_id)
-             AND NOT EXISTS (SELECT 1 FROM stream_messages e WHERE e.sink_id = $2 AND e.group_id = f.group_id)
-           ) AS is_head
-      FROM fresh f
+    -- One index probe per group new in the batch. (As NOT EXISTS, the planner may hash every stored
+    -- message of the sink instead, once per batch: a cost that grew with the backlog.)
+    SELECT fi.*, fi.group_id IS NULL OR (fi.first_in_batch AND stored_before.found IS NULL) AS is_head
+      FROM firsts fi
+      LEFT JOIN LATERAL (
+        SELECT true AS found FROM stream_messages e
+         WHERE fi.first_in_batch AND e.sink_id = $2 AND e.group_id = fi.group_id
+         LIMIT 1
+      ) stored_before ON true
   ), stored AS (
     INSERT INTO stream_messages (account_id, sink_id, idempotency_key, group_id, commit_lsn, commit_idx, data, is_head)
     SELECT $1, $2, idempotency_key, group_id, commit_lsn, commit_idx, data, is_head FROM headed ORDER BY ord
