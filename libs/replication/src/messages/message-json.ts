@@ -2,21 +2,28 @@ import { JsonText } from '../encoding/json-text.js';
 import type { Message, MessageMetadata } from './message.js';
 
 /**
- * JSON of messages, what JSON.stringify gives (json / jsonb values as Postgres wrote them), without re-serialising on every
- * message what does not change: a sink's consumer / database metadata is the same object for all
- * its messages (serialised once per object), and a change's record is shared by every sink it goes
- * to (serialised once per change, whichever sink asks first).
+ * JSON of messages, what JSON.stringify gives (json / jsonb values as Postgres wrote them), without
+ * re-serialising on every message what does not change: a sink's consumer / database metadata is the
+ * same object for all its messages (serialised once per sink), and a change's record is shared by
+ * every sink it goes to (serialised once per change, whichever sink asks first).
+ *
+ * For records and changes, the objects serialised last and their JSON: every sink builds its payload
+ * for a change right after the previous sink did, so the record and changes of the change at hand
+ * are among the last few. (A WeakMap entry per record cost ≈10 times this lookup.)
  */
-const objectJson = new WeakMap<object, string>();
+const RECENT = 4;
+const recentObjects: Array<object | null> = new Array(RECENT).fill(null);
+const recentJson: string[] = new Array(RECENT).fill('');
+let nextRecent = 0;
 
 /** JSON of an object that is never mutated once built (records, changes, a sink's context parts). */
 export function frozenJson(value: object | null): string {
   if (value === null) return 'null';
-  let json = objectJson.get(value);
-  if (json === undefined) {
-    json = flat(hasJsonText(value) ? jsonWithJsonText(value) : JSON.stringify(value)); // JSON.stringify's result is a rope too
-    objectJson.set(value, json);
-  }
+  for (let i = 0; i < RECENT; i++) if (recentObjects[i] === value) return recentJson[i]!;
+  const json = flat(hasJsonText(value) ? jsonWithJsonText(value) : JSON.stringify(value)); // JSON.stringify's result is a rope too
+  recentObjects[nextRecent] = value;
+  recentJson[nextRecent] = json;
+  nextRecent = (nextRecent + 1) % RECENT;
   return json;
 }
 
