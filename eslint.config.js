@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.sluice/**', 'libs/testing/src/api-schema.ts', '**/*.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.sluice/**', '.scratch/**', 'libs/testing/src/api-schema.ts', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
