@@ -140,6 +140,10 @@ export function sendEncoded(client: Redis, bytes: Buffer, names: string[]): Arra
   const replies: Array<Promise<unknown>> = new Array(names.length);
   for (let i = 0; i < names.length; i++) {
     const command = new PrebuiltCommand(names[i]!, i === 0 ? bytes : '');
+    // As in ioredis' pipelines: when the connection closes part-way through the replies, the rest of
+    // the block is rejected, never queued for a resend (which would write nothing and then take the
+    // replies of later commands). Sink clients also flush their queue on close (maxRetriesPerRequest 0).
+    command.pipelineIndex = i;
     client.sendCommand(command, i === 0 ? undefined : alreadyWritten);
     replies[i] = command.promise;
   }
