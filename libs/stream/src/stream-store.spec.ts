@@ -71,8 +71,13 @@ describe('StreamStore.store', () => {
     expect((await stored()).slice(-2).map((row) => row.data)).toEqual(['{"e":1}', raw]);
   });
 
+  it('stores an empty text as given (split on the separator it would vanish)', async () => {
+    expect(await store.store(accountId, sinkId, [message(30, '')])).toBe(1);
+    expect((await stored()).at(-1)).toMatchObject({ commit_lsn: '30', data: '' });
+  });
+
   it('skips changes at or below the cursor (a replay)', async () => {
-    expect(await store.store(accountId, sinkId, [message(21, '{"again":1}'), message(22, '{"new":1}')])).toBe(1);
-    expect((await stored()).at(-1)).toMatchObject({ commit_lsn: '22', data: '{"new":1}' });
+    expect(await store.store(accountId, sinkId, [message(30, '{"again":1}'), message(31, '{"new":1}')])).toBe(1);
+    expect((await stored()).at(-1)).toMatchObject({ commit_lsn: '31', data: '{"new":1}' });
   });
 });

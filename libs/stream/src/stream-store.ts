@@ -93,8 +93,9 @@ export class StreamStore {
 
   async store(accountId: string, sinkId: string, messages: StoredStreamMessage[]): Promise<number> {
     if (messages.length === 0) return 0;
-    // A message JSON holding the separator is a bug elsewhere; it still gets stored, the slower way.
-    const separable = messages.every((m) => !m.data.includes(MESSAGE_SEPARATOR));
+    // A message JSON holding the separator (or empty: split, it would vanish) is a bug elsewhere; it
+    // still gets stored, the slower way.
+    const separable = messages.every((m) => m.data !== '' && !m.data.includes(MESSAGE_SEPARATOR));
     const input = messages.map((m) => {
       const entry: unknown[] = [m.idempotencyKey, m.groupId, m.commitLsn.toString(), m.commitIdx];
       if (!separable) entry.push(m.data);
