@@ -75,8 +75,9 @@ export class SlotReaderSession {
    */
   private started = false;
   /**
-   * Handling an event threw: nothing after it is handled, or the commit of a change that was not
-   * routed would move the flush LSN past it (the change lost once the slot is acknowledged).
+   * The session failed (handling an event threw, among other reasons): nothing more is handled, or
+   * the commit of a change that was not routed would move the flush LSN past it (the change lost once
+   * the slot is acknowledged).
    */
   private halted = false;
   private transaction: TrackedTransaction | null = null;
@@ -99,7 +100,12 @@ export class SlotReaderSession {
   private backfillTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: SlotReaderOptions) {
-    this.failed = new Promise<never>((_, reject) => (this.failure = reject));
+    this.failed = new Promise<never>((_, reject) => {
+      this.failure = (error) => {
+        this.halted = true;
+        reject(error);
+      };
+    });
     this.failed.catch(() => undefined);
   }
 
@@ -286,7 +292,6 @@ export class SlotReaderSession {
         this.inboxHead = 0;
       }
     } catch (error) {
-      this.halted = true;
       this.failure(error);
     } finally {
       this.draining = false;
@@ -301,10 +306,7 @@ export class SlotReaderSession {
         this.blocked = null;
         this.drain();
       },
-      (error) => {
-        this.halted = true;
-        this.failure(error);
-      },
+      (error) => this.failure(error),
     );
   }
 
