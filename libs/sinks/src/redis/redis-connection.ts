@@ -73,14 +73,25 @@ export async function ensureConnected(client: Redis): Promise<void> {
  */
 export type DeliveryOutcome = { ok: true } | { ok: false; error: string; refused?: boolean };
 
+export const DELIVERED: DeliveryOutcome = Object.freeze({ ok: true });
+
+/** A command that failed: `refused` when Redis answered it with an error. */
+export function failedOutcome(error: Error): DeliveryOutcome {
+  return { ok: false, error: error.message, refused: error instanceof ReplyError };
+}
+
 /** ioredis pipeline replies → one outcome per command; a missing reply is a failure, never a success. */
 export function outcomesOf(replies: Array<[Error | null, unknown]> | null, count: number): DeliveryOutcome[] {
   const outcomes: DeliveryOutcome[] = [];
   for (let i = 0; i < count; i++) {
     const reply = replies?.[i];
     if (!reply) outcomes.push({ ok: false, error: 'no reply from Redis' });
-    else if (reply[0]) outcomes.push({ ok: false, error: reply[0].message, refused: reply[0] instanceof ReplyError });
-    else outcomes.push({ ok: true });
+    else outcomes.push(reply[0] ? failedOutcome(reply[0]) : DELIVERED);
   }
   return outcomes;
+}
+
+/** Settled replies (see EncodedSender) → one outcome per command. */
+export function settledOutcomes(replies: PromiseSettledResult<unknown>[]): DeliveryOutcome[] {
+  return replies.map((reply) => (reply.status === 'fulfilled' ? DELIVERED : failedOutcome(reply.reason as Error)));
 }

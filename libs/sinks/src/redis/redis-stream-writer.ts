@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Redis, ReplyError } from 'ioredis';
-import { RespEncoder, sendEncoded } from './raw-command.js';
-import { type DeliveryOutcome, ensureConnected, outcomesOf } from './redis-connection.js';
+import { EncodedSender, type RespEncoder } from './raw-command.js';
+import { DELIVERED, type DeliveryOutcome, ensureConnected, outcomesOf } from './redis-connection.js';
 
 export interface StreamEntry {
   /** `*`, or `<ms>-<seq>` derived from (commit_lsn, commit_idx) in `lsn` id mode. */
@@ -9,8 +9,6 @@ export interface StreamEntry {
   /** field, value, field, value, … */
   fields: string[];
 }
-
-const OK: DeliveryOutcome = Object.freeze({ ok: true });
 
 /** An entry after the one that stopped its batch (or an earlier batch of the call): `error` says why. */
 const notAttempted = (error: string): DeliveryOutcome => ({
@@ -87,11 +85,7 @@ export class RedisStreamWriter {
   private useScript = true;
   /** Whether this connection's Redis is known to have the script (EVALSHA then needs no EVAL). */
   private scriptLoaded = false;
-  /**
-   * The last call's encoding buffer, once every command in it was answered (so Redis read every
-   * byte): a fresh ≈1 MB buffer per call cost page faults and grew the worker's RSS.
-   */
-  private spare: Buffer | null = null;
+  private readonly sender: EncodedSender;
 
   /**
    * `isOwnEntry`: whether an entry already in the stream was written by this sink (in `lsn` mode: its
@@ -102,7 +96,9 @@ export class RedisStreamWriter {
     private readonly streamKey: string,
     private readonly maxLen: number | null,
     private readonly isOwnEntry: (id: string, fields: string[]) => boolean = () => false,
-  ) {}
+  ) {
+    this.sender = new EncodedSender(client);
+  }
 
   /** `batchSize`: entries per batch (script call); a longer list goes as pipelined batches in one round trip. */
   async write(entries: StreamEntry[], batchSize = entries.length): Promise<DeliveryOutcome[]> {
@@ -152,20 +148,14 @@ export class RedisStreamWriter {
         this.scriptLoaded = true;
       }
       const starts: number[] = [];
-      const encoder = new RespEncoder(estimateBytes(entries, from), this.spare);
-      this.spare = null;
-      for (let start = from; start < entries.length; start += batchSize) {
-        const fence = start === from ? '' : lastField(entries[start - 1]!);
-        this.encodeBatch(encoder, entries, start, Math.min(start + batchSize, entries.length), fence);
-        starts.push(start);
-      }
-      const sent = sendEncoded(
-        this.client,
-        encoder.finish(),
-        starts.map(() => 'evalsha'),
-      );
-      const replies = await Promise.allSettled(sent);
-      if (replies.every((reply) => reply.status === 'fulfilled')) this.spare = encoder.storage;
+      const replies = await this.sender.send(estimateBytes(entries, from), (encoder) => {
+        for (let start = from; start < entries.length; start += batchSize) {
+          const fence = start === from ? '' : lastField(entries[start - 1]!);
+          this.encodeBatch(encoder, entries, start, Math.min(start + batchSize, entries.length), fence);
+          starts.push(start);
+        }
+        return starts.map(() => 'evalsha');
+      });
       let resendFrom = entries.length;
       for (let b = 0; b < starts.length; b++) {
         const start = starts[b]!;
@@ -216,7 +206,7 @@ export class RedisStreamWriter {
     attempted: number,
     failures: Array<number | string>,
   ): string | null {
-    for (let i = start; i < start + attempted; i++) outcomes[i] = OK;
+    for (let i = start; i < start + attempted; i++) outcomes[i] = DELIVERED;
     for (let f = 0; f < failures.length; f += 2) {
       outcomes[start + (failures[f] as number)] = { ok: false, error: failures[f + 1] as string, refused: true };
     }
@@ -239,7 +229,7 @@ export class RedisStreamWriter {
     return outcomes.map((outcome, i) => {
       if (!isIdNotAboveTop(outcome)) return outcome;
       const { id } = entries[i]!;
-      if (replayed.has(id)) return OK; // a replay after a crash or retry: delivered before
+      if (replayed.has(id)) return DELIVERED; // a replay after a crash or retry: delivered before
       return {
         ok: false,
         error:

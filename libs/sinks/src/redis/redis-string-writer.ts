@@ -1,11 +1,9 @@
-import { type Redis, ReplyError } from 'ioredis';
-import { RespEncoder, sendEncoded } from './raw-command.js';
-import { type DeliveryOutcome, ensureConnected } from './redis-connection.js';
+import type { Redis } from 'ioredis';
+import { EncodedSender, type RespEncoder } from './raw-command.js';
+import { type DeliveryOutcome, ensureConnected, settledOutcomes } from './redis-connection.js';
 
 export type StringCommand =
   { op: 'set'; key: string; value: string; expireMs: number | null } | { op: 'del'; key: string };
-
-const OK: DeliveryOutcome = Object.freeze({ ok: true });
 
 /** Room for the commands, so the encoder rarely grows (and copies) its buffer. */
 const estimateBytes = (commands: StringCommand[]): number => {
@@ -20,32 +18,23 @@ const estimateBytes = (commands: StringCommand[]): number => {
  * of a backfill's delivery cost); ioredis still matches each reply to its command.
  */
 export class RedisStringWriter {
-  /** The last call's buffer, once every command was answered (Redis read every byte). */
-  private spare: Buffer | null = null;
+  private readonly sender: EncodedSender;
 
-  constructor(private readonly client: Redis) {}
+  constructor(private readonly client: Redis) {
+    this.sender = new EncodedSender(client);
+  }
 
   async apply(commands: StringCommand[]): Promise<DeliveryOutcome[]> {
     if (commands.length === 0) return [];
     try {
       await ensureConnected(this.client);
-      const encoder = new RespEncoder(estimateBytes(commands), this.spare);
-      this.spare = null;
-      for (const command of commands) encode(encoder, command);
-      const sent = sendEncoded(
-        this.client,
-        encoder.finish(),
-        commands.map((command) => command.op),
-      );
-      const replies = await Promise.allSettled(sent);
-      if (replies.every((reply) => reply.status === 'fulfilled')) this.spare = encoder.storage;
-      return replies.map((reply) =>
-        reply.status === 'fulfilled'
-          ? OK
-          : { ok: false, error: errorText(reply.reason), refused: reply.reason instanceof ReplyError },
-      );
+      const replies = await this.sender.send(estimateBytes(commands), (encoder) => {
+        for (const command of commands) encode(encoder, command);
+        return commands.map((command) => command.op);
+      });
+      return settledOutcomes(replies);
     } catch (error) {
-      return commands.map(() => ({ ok: false, error: errorText(error) }));
+      return commands.map(() => ({ ok: false, error: (error as Error).message }));
     }
   }
 }
@@ -59,8 +48,4 @@ function encode(encoder: RespEncoder, command: StringCommand): void {
     encoder.command(5).argument('SET').argument(command.key).argument(command.value);
     encoder.argument('PX').argument(String(command.expireMs));
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
