@@ -22,7 +22,9 @@ const WORKER_MAIN = fileURLToPath(new URL('../../apps/worker/src/main.js', impor
 
 export function spawnWorker(config: SluiceConfig, logFile: string): WorkerProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--enable-source-maps', WORKER_MAIN], {
+  // BENCH_WORKER_NODE_FLAGS, e.g. "--trace-gc": flags Node refuses in NODE_OPTIONS.
+  const flags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--enable-source-maps', ...flags, WORKER_MAIN], {
     env: {
       ...process.env,
       DATABASE_URL: config.databaseUrl,

@@ -57,12 +57,45 @@ function summaryJson(message: Message): string {
 }
 
 /**
+ * A sink's newest delivered messages since the last flush, at most `RECENT_DELIVERED_MAX`, in slots
+ * that are overwritten rather than an array that grows and is trimmed: a growing array that has
+ * become old leaves its previous backing store behind, and every message in it then survives young
+ * garbage collections until the next full one.
+ */
+class RecentRing {
+  private readonly slots: Array<Message | undefined> = new Array<Message | undefined>(RECENT_DELIVERED_MAX).fill(
+    undefined,
+  );
+  private next = 0;
+  /** Messages added since the last take, at most the ring's size. */
+  count = 0;
+
+  add(message: Message): void {
+    this.slots[this.next] = message;
+    this.next = (this.next + 1) % RECENT_DELIVERED_MAX;
+    if (this.count < RECENT_DELIVERED_MAX) this.count++;
+  }
+
+  /** The messages added since the last take, oldest first; the ring is empty afterwards. */
+  take(): Message[] {
+    const taken: Message[] = [];
+    for (let i = this.count; i > 0; i--) {
+      const slot = (this.next - i + RECENT_DELIVERED_MAX) % RECENT_DELIVERED_MAX;
+      taken.push(this.slots[slot]!);
+      this.slots[slot] = undefined;
+    }
+    this.count = 0;
+    return taken;
+  }
+}
+
+/**
  * The recently delivered list of each sink. The delivery path only keeps references to the newest
  * messages of a batch (no JSON, no I/O); a flush a moment later writes the newest
  * `RECENT_DELIVERED_MAX` of each sink in one pipeline, so the cost does not grow with throughput.
  */
 export class RecentDeliveries {
-  private readonly buffers = new Map<string, Message[]>();
+  private readonly rings = new Map<string, RecentRing>();
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
@@ -73,12 +106,11 @@ export class RecentDeliveries {
   ) {}
 
   add(sinkId: string, delivered: readonly Message[]): void {
-    let buffer = this.buffers.get(sinkId);
-    if (!buffer) this.buffers.set(sinkId, (buffer = []));
+    let ring = this.rings.get(sinkId);
+    if (!ring) this.rings.set(sinkId, (ring = new RecentRing()));
     for (let i = Math.max(0, delivered.length - RECENT_DELIVERED_MAX); i < delivered.length; i++) {
-      buffer.push(delivered[i]!);
+      ring.add(delivered[i]!);
     }
-    if (buffer.length > 2 * RECENT_DELIVERED_MAX) buffer.splice(0, buffer.length - RECENT_DELIVERED_MAX);
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), this.busy ? RECENT_FLUSH_BUSY_MS : RECENT_FLUSH_MS);
       this.timer.unref();
@@ -89,21 +121,24 @@ export class RecentDeliveries {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.buffers.size === 0) return;
     const pipeline = this.redis.pipeline();
     this.busy = false;
-    for (const [sinkId, buffer] of this.buffers) {
+    for (const [sinkId, ring] of this.rings) {
+      if (ring.count === 0) {
+        // Idle since the last flush: the ring goes (a removed sink's would stay forever).
+        this.rings.delete(sinkId);
+        continue;
+      }
       const key = sinkDeliveredKey(this.prefix, sinkId);
-      this.busy ||= buffer.length >= RECENT_DELIVERED_MAX;
+      this.busy ||= ring.count >= RECENT_DELIVERED_MAX;
       // Oldest first: LPUSH leaves the newest at the head.
-      const values = buffer.slice(-RECENT_DELIVERED_MAX).map(summaryJson);
+      const values = ring.take().map(summaryJson);
       pipeline
         .lpush(key, ...values)
         .ltrim(key, 0, RECENT_DELIVERED_MAX - 1)
         .pexpire(key, SINK_DELIVERED_TTL_MS);
     }
-    this.buffers.clear();
-    pipeline.exec().catch(this.onError);
+    if (pipeline.length > 0) pipeline.exec().catch(this.onError);
   }
 }
 

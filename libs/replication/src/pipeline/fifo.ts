@@ -1,28 +1,38 @@
-/** Array-backed queue with O(1) shift (Array#shift is O(n) on large arrays). */
+/** A power of two; most queues of a per-group sink hold one message. */
+const INITIAL_CAPACITY = 4;
+
+/**
+ * A queue over a ring of slots (Array#shift is O(n) on large arrays). It replaces its slots only to
+ * double them and then empties the old ones: a long-lived queue's abandoned backing store is in V8's
+ * old generation, and whatever it still referenced would survive every young collection until the
+ * next full one (with a growing plain array, that was every queued message).
+ */
 export class Fifo<T> {
-  private items: T[] = [];
+  private slots: Array<T | undefined> = new Array<T | undefined>(INITIAL_CAPACITY).fill(undefined);
   private head = 0;
+  private size = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.size;
   }
 
   push(item: T): void {
-    this.items.push(item);
+    if (this.size === this.slots.length) this.grow();
+    this.slots[(this.head + this.size) & (this.slots.length - 1)] = item;
+    this.size++;
   }
 
   peek(index = 0): T | undefined {
-    return this.items[this.head + index];
+    if (index < 0 || index >= this.size) return undefined;
+    return this.slots[(this.head + index) & (this.slots.length - 1)];
   }
 
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined as T;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.size === 0) return undefined;
+    const item = this.slots[this.head];
+    this.slots[this.head] = undefined;
+    this.head = (this.head + 1) & (this.slots.length - 1);
+    this.size--;
     return item;
   }
 
@@ -30,16 +40,24 @@ export class Fifo<T> {
   removeWhere(predicate: (item: T) => boolean): T[] {
     const removed: T[] = [];
     const kept: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i]!;
-      (predicate(item) ? removed : kept).push(item);
-    }
-    this.items = kept;
+    for (const item of this) (predicate(item) ? removed : kept).push(item);
+    this.slots.fill(undefined);
     this.head = 0;
+    this.size = 0;
+    for (const item of kept) this.push(item);
     return removed;
   }
 
   *[Symbol.iterator](): IterableIterator<T> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+    for (let i = 0; i < this.size; i++) yield this.slots[(this.head + i) & (this.slots.length - 1)]!;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const slots = new Array<T | undefined>(old.length * 2).fill(undefined);
+    for (let i = 0; i < this.size; i++) slots[i] = old[(this.head + i) & (old.length - 1)];
+    old.fill(undefined);
+    this.slots = slots;
+    this.head = 0;
   }
 }

@@ -1,3 +1,5 @@
+import { Fifo } from './fifo.js';
+
 /** One source transaction's share of the outstanding work. */
 export interface TrackedTransaction {
   readonly commitLsn: bigint;
@@ -15,8 +17,7 @@ export interface TrackedTransaction {
  * are opened in commit order (the order pgoutput sends them) and settled in any order.
  */
 export class FlushTracker {
-  private readonly queue: TrackedTransaction[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<TrackedTransaction>();
   private flushed: bigint;
 
   constructor(startLsn: bigint) {
@@ -29,7 +30,7 @@ export class FlushTracker {
 
   /** Transactions read but not yet fully settled. */
   get pendingTransactions(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   open(commitLsn: bigint): TrackedTransaction {
@@ -69,15 +70,10 @@ export class FlushTracker {
   }
 
   private advance(): void {
-    while (this.head < this.queue.length) {
-      const transaction = this.queue[this.head]!;
+    for (let transaction = this.queue.peek(); transaction; transaction = this.queue.peek()) {
       if (!transaction.closed || transaction.outstanding > 0) break;
       if (transaction.endLsn > this.flushed) this.flushed = transaction.endLsn;
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
+      this.queue.shift();
     }
   }
 }

@@ -27,6 +27,8 @@ export interface PipelineMessage<P> {
   parked?: boolean;
   /** Its group's key in the pipeline, computed once (set by the pipeline). */
   pipelineKey?: string;
+  /** In a delivery call now (set by the pipeline). */
+  sending?: boolean;
 }
 
 export interface PipelineSettings {
@@ -226,7 +228,7 @@ export class SinkPipeline<P> {
   discard(keys: Set<string>): PipelineMessage<P>[] {
     const dropped: PipelineMessage<P>[] = [];
     for (const [key, group] of this.groups) {
-      const removed = group.removeWhere((m) => keys.has(m.idempotencyKey) && !this.sending.has(m));
+      const removed = group.removeWhere((m) => keys.has(m.idempotencyKey) && !m.sending);
       if (removed.length === 0) continue;
       dropped.push(...removed);
       this.afterGroupChange(key, group);
@@ -236,7 +238,7 @@ export class SinkPipeline<P> {
       parked.unstored = parked.unstored.filter((m) => !keys.has(m.idempotencyKey));
       dropped.push(...removed);
       const { head } = parked;
-      if (head && keys.has(head.idempotencyKey) && !this.sending.has(head)) {
+      if (head && keys.has(head.idempotencyKey) && !head.sending) {
         dropped.push(head);
         // Out of reach of the next batch at once; the group's next message comes once it is removed.
         parked.head = null;
@@ -281,11 +283,8 @@ export class SinkPipeline<P> {
     this.ready.clear();
   }
 
-  private readonly sending = new Set<PipelineMessage<P>>();
-
   private isSending(key: string): boolean {
-    const head = this.groups.get(key)?.peek();
-    return head !== undefined && this.sending.has(head);
+    return this.groups.get(key)?.peek()?.sending === true;
   }
 
   private groupKey(message: PipelineMessage<P>): string {
@@ -348,7 +347,9 @@ export class SinkPipeline<P> {
     if (batch.length === 0) return;
     this.inFlight++;
     this.schedule(); // a per-group sink may send its next batch before this one is answered
-    for (const message of batch) this.sending.add(message);
+    // A flag, not a Set: no hashing per message, and no table that V8 replaces as it grows and shrinks
+    // (a replaced table in the old generation can keep what it held reachable by young collections).
+    for (const message of batch) message.sending = true;
     try {
       const outcomes = await this.hooks.deliver(
         batch.map((m) => m.payload),
@@ -373,7 +374,7 @@ export class SinkPipeline<P> {
       for (const message of delivered) if (message.parked) parkedSteps.push(this.nextParked(message, true));
       await Promise.all(parkedSteps);
     } finally {
-      for (const message of batch) this.sending.delete(message);
+      for (const message of batch) message.sending = false;
       this.inFlight--;
       // A per-group batch holds one message per group (its head); a total-order one, one group.
       const keys = this.mode === 'total' ? [TOTAL_ORDER_GROUP] : batch.map((m) => this.groupKey(m));
@@ -612,7 +613,7 @@ export class SinkPipeline<P> {
 
   /** A group's head (in memory or parked) becomes sendable now, or when its retry time comes. */
   private readyWhenDue(key: string, head: PipelineMessage<P>): void {
-    if (this.sending.has(head)) return;
+    if (head.sending) return;
     const wait = head.notVisibleUntil - Date.now();
     this.clearTimer(key);
     if (wait <= 0) {

@@ -152,6 +152,7 @@ export class SinkRuntime {
       deliverCount: 0,
       lastError: null,
       notVisibleUntil: 0,
+      sending: false,
     });
     return true;
   }

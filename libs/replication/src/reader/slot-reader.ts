@@ -10,6 +10,7 @@ import { BackfillPages, rowKey } from '../backfill/page-windows.js';
 import { buildChangeBody, type ChangeBody, type RowChange } from '../messages/change-body.js';
 import { backfillReadPosition, type TransactionInfo } from '../messages/envelope.js';
 import type { CompiledTable } from '../messages/table-shape.js';
+import { Fifo } from '../pipeline/fifo.js';
 import { FlushTracker, type TrackedTransaction } from '../pipeline/flush-tracker.js';
 import type { PipelineMessage } from '../pipeline/sink-pipeline.js';
 import { RawTextPgoutputPlugin } from '../pgoutput/raw-text-pgoutput-plugin.js';
@@ -62,8 +63,7 @@ export class SlotReaderSession {
   private readonly decoder = new PgoutputTransactionDecoder();
   private readonly relations = new Map<number, CompiledTable>();
   private readonly runtimes = new Map<string, SinkRuntime>();
-  private readonly inbox: InboxEvent[] = [];
-  private inboxHead = 0;
+  private readonly inbox = new Fifo<InboxEvent>();
   private blocked: Promise<void> | null = null;
   /** Reading waits for a sink at its in-flight bound (not for a catalog lookup or a sink reload). */
   private heldByBound = false;
@@ -273,7 +273,7 @@ export class SlotReaderSession {
 
   private enqueue(event: InboxEvent): void {
     this.inbox.push(event);
-    if (this.inbox.length - this.inboxHead > (this.options.inboxHighWater ?? 20_000)) this.pauseSocket();
+    if (this.inbox.length > (this.options.inboxHighWater ?? 20_000)) this.pauseSocket();
     this.drain();
   }
 
@@ -281,15 +281,9 @@ export class SlotReaderSession {
     if (this.draining || this.blocked || !this.started || this.halted) return;
     this.draining = true;
     try {
-      while (this.inboxHead < this.inbox.length && !this.blocked) {
-        const event = this.inbox[this.inboxHead]!;
-        this.inbox[this.inboxHead++] = undefined as unknown as InboxEvent;
-        const wait = this.handle(event);
+      while (this.inbox.length > 0 && !this.blocked) {
+        const wait = this.handle(this.inbox.shift()!);
         if (wait) this.block(wait);
-      }
-      if (this.inboxHead === this.inbox.length) {
-        this.inbox.length = 0;
-        this.inboxHead = 0;
       }
     } catch (error) {
       this.failure(error);
