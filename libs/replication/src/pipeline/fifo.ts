@@ -1,14 +1,12 @@
-/** A power of two; most queues of a per-group sink hold one message. */
-const INITIAL_CAPACITY = 4;
-
 /**
  * A queue over a ring of slots (Array#shift is O(n) on large arrays). It replaces its slots only to
  * double them and then empties the old ones: a long-lived queue's abandoned backing store is in V8's
  * old generation, and whatever it still referenced would survive every young collection until the
- * next full one (with a growing plain array, that was every queued message).
+ * next full one.
  */
 export class Fifo<T> {
-  private slots: Array<T | undefined> = new Array<T | undefined>(INITIAL_CAPACITY).fill(undefined);
+  // A power of two. Most queues of a per-group sink hold one message: a literal is the cheapest start.
+  private slots: Array<T | undefined> = [undefined, undefined, undefined, undefined];
   private head = 0;
   private size = 0;
 
