@@ -44,3 +44,22 @@ describe('Fifo', () => {
     expect(fifo.peek(7)).toBe(12);
   });
 });
+
+describe('Fifo capacity', () => {
+  it('doubles as it fills and gives back a peak once mostly empty', () => {
+    const fifo = new Fifo<number>();
+    for (let i = 0; i < 10_000; i++) fifo.push(i);
+    expect(fifo.capacity).toBe(16_384);
+    for (let i = 0; i < 9_990; i++) expect(fifo.shift()).toBe(i);
+    expect(fifo.capacity).toBeLessThanOrEqual(1024);
+    expect([...fifo]).toEqual([9990, 9991, 9992, 9993, 9994, 9995, 9996, 9997, 9998, 9999]);
+  });
+
+  it('removeWhere keeps only the slots the rest needs', () => {
+    const fifo = new Fifo<number>();
+    for (let i = 0; i < 5_000; i++) fifo.push(i);
+    fifo.removeWhere((n) => n >= 3);
+    expect([...fifo]).toEqual([0, 1, 2]);
+    expect(fifo.capacity).toBe(4);
+  });
+});

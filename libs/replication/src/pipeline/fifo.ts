@@ -1,8 +1,11 @@
+/** Above this many slots, a queue down to a quarter full halves them: a long-lived queue gives back a peak. */
+const SHRINK_ABOVE = 1024;
+
 /**
  * A queue over a ring of slots (Array#shift is O(n) on large arrays). It replaces its slots only to
- * double them and then empties the old ones: a long-lived queue's abandoned backing store is in V8's
- * old generation, and whatever it still referenced would survive every young collection until the
- * next full one.
+ * double or halve them, and then empties the old ones: a long-lived queue's abandoned backing store is
+ * in V8's old generation, and whatever it still referenced would survive every young collection until
+ * the next full one.
  */
 export class Fifo<T> {
   // A power of two. Most queues of a per-group sink hold one message: a literal is the cheapest start.
@@ -14,8 +17,13 @@ export class Fifo<T> {
     return this.size;
   }
 
+  /** Slots held now (grows by doubling, halves when a big queue is mostly empty). */
+  get capacity(): number {
+    return this.slots.length;
+  }
+
   push(item: T): void {
-    if (this.size === this.slots.length) this.grow();
+    if (this.size === this.slots.length) this.resize(this.slots.length * 2);
     this.slots[(this.head + this.size) & (this.slots.length - 1)] = item;
     this.size++;
   }
@@ -31,6 +39,7 @@ export class Fifo<T> {
     this.slots[this.head] = undefined;
     this.head = (this.head + 1) & (this.slots.length - 1);
     this.size--;
+    if (this.slots.length > SHRINK_ABOVE && this.size <= this.slots.length >> 2) this.resize(this.slots.length >> 1);
     return item;
   }
 
@@ -40,6 +49,7 @@ export class Fifo<T> {
     const kept: T[] = [];
     for (const item of this) (predicate(item) ? removed : kept).push(item);
     this.slots.fill(undefined);
+    this.slots = [undefined, undefined, undefined, undefined];
     this.head = 0;
     this.size = 0;
     for (const item of kept) this.push(item);
@@ -50,9 +60,9 @@ export class Fifo<T> {
     for (let i = 0; i < this.size; i++) yield this.slots[(this.head + i) & (this.slots.length - 1)]!;
   }
 
-  private grow(): void {
+  private resize(capacity: number): void {
     const old = this.slots;
-    const slots = new Array<T | undefined>(old.length * 2).fill(undefined);
+    const slots = new Array<T | undefined>(capacity).fill(undefined);
     for (let i = 0; i < this.size; i++) slots[i] = old[(this.head + i) & (old.length - 1)];
     old.fill(undefined);
     this.slots = slots;
