@@ -347,8 +347,40 @@ describe('SinkPipeline', () => {
       await waitFor(async () => store.rows.length === 1);
       h.push('p', 1);
       await waitFor(async () => store.rows.length === 2);
-      // Whether the head is in flight at this moment or not, it never goes out once discarded.
+      // Whether the head is in flight at this moment or not, it never goes out once discarded. (An
+      // attempt already in flight still reaches the destination; here it is refused, and only once the
+      // head has left the store may the destination accept everything.)
       h.pipeline.discard(new Set(['k1']));
+      await waitFor(async () => !store.rows.some((r) => r.idempotencyKey === 'k1'));
+      h.setFailing(() => false);
+      await waitFor(async () => h.received.some((p) => p.key === 'p'));
+      expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
+      await waitFor(async () => store.rows.length === 0);
+    });
+
+    it('discards a parked head while its attempt is in flight: the refused attempt is its last', async () => {
+      const store = parkingStore();
+      const h = harness('per-group', { parking: store.hooks, parkAfterMs: 0 });
+      h.pipeline['hooks'].retryDelayMs = () => 20;
+      h.setFailing((p) => p.key === 'p' && p.value === 0);
+      h.push('p', 0);
+      await waitFor(async () => store.rows.length === 1);
+      h.push('p', 1);
+      await waitFor(async () => store.rows.length === 2);
+      // The discard comes the moment the head's next attempt is handed to the destination.
+      const hooks = h.pipeline['hooks'];
+      const deliver = hooks.deliver.bind(hooks);
+      let droppedAtOnce: unknown[] | null = null;
+      hooks.deliver = (payloads, batchSize) => {
+        const outcomes = deliver(payloads, batchSize);
+        if (droppedAtOnce === null && payloads.some((p) => p.key === 'p' && p.value === 0)) {
+          droppedAtOnce = h.pipeline.discard(new Set(['k1']));
+        }
+        return outcomes;
+      };
+      await waitFor(async () => droppedAtOnce !== null);
+      expect(droppedAtOnce).toEqual([]); // in flight: dropped when its attempt comes back
+      await waitFor(async () => !store.rows.some((r) => r.idempotencyKey === 'k1'));
       h.setFailing(() => false);
       await waitFor(async () => h.received.some((p) => p.key === 'p'));
       expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
