@@ -337,54 +337,56 @@ describe('SinkPipeline', () => {
       await waitFor(async () => store.rows.length === 0 && h.pipeline.outstanding === 0);
     });
 
-    it('discards a parked head, even one in flight: it is never delivered, and the group goes on from the next', async () => {
+    /** Group p: its head (k1, p0) refused and parked, p1 parked behind it; retried every 20 ms. */
+    async function parkedGroupP(options: { otherGroup: boolean }) {
       const store = parkingStore();
       const h = harness('per-group', { parking: store.hooks, parkAfterMs: 0 });
       h.pipeline['hooks'].retryDelayMs = () => 20;
       h.setFailing((p) => p.key === 'p' && p.value === 0);
       h.push('p', 0);
-      h.push('ok', 0);
+      if (options.otherGroup) h.push('ok', 0);
       await waitFor(async () => store.rows.length === 1);
       h.push('p', 1);
       await waitFor(async () => store.rows.length === 2);
-      // Whether the head is in flight at this moment or not, it never goes out once discarded. (An
-      // attempt already in flight still reaches the destination; here it is refused, and only once the
-      // head has left the store may the destination accept everything.)
-      h.pipeline.discard(new Set(['k1']));
+      return { store, h };
+    }
+
+    /**
+     * Once the discarded head has left the store, the destination accepts everything: p goes on from
+     * p1. (An attempt already in flight at the discard still reaches the destination; until then it is
+     * refused.)
+     */
+    async function expectGroupGoesOnFromNext({ store, h }: Awaited<ReturnType<typeof parkedGroupP>>) {
       await waitFor(async () => !store.rows.some((r) => r.idempotencyKey === 'k1'));
       h.setFailing(() => false);
       await waitFor(async () => h.received.some((p) => p.key === 'p'));
       expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
       await waitFor(async () => store.rows.length === 0);
+    }
+
+    it('discards a parked head, even one in flight: it is never delivered, and the group goes on from the next', async () => {
+      const parked = await parkedGroupP({ otherGroup: true });
+      // Whether the head is in flight at this moment or not, it never goes out once discarded.
+      parked.h.pipeline.discard(new Set(['k1']));
+      await expectGroupGoesOnFromNext(parked);
     });
 
     it('discards a parked head while its attempt is in flight: the refused attempt is its last', async () => {
-      const store = parkingStore();
-      const h = harness('per-group', { parking: store.hooks, parkAfterMs: 0 });
-      h.pipeline['hooks'].retryDelayMs = () => 20;
-      h.setFailing((p) => p.key === 'p' && p.value === 0);
-      h.push('p', 0);
-      await waitFor(async () => store.rows.length === 1);
-      h.push('p', 1);
-      await waitFor(async () => store.rows.length === 2);
+      const parked = await parkedGroupP({ otherGroup: false });
       // The discard comes the moment the head's next attempt is handed to the destination.
-      const hooks = h.pipeline['hooks'];
+      const hooks = parked.h.pipeline['hooks'];
       const deliver = hooks.deliver.bind(hooks);
       let droppedAtOnce: unknown[] | null = null;
       hooks.deliver = (payloads, batchSize) => {
         const outcomes = deliver(payloads, batchSize);
         if (droppedAtOnce === null && payloads.some((p) => p.key === 'p' && p.value === 0)) {
-          droppedAtOnce = h.pipeline.discard(new Set(['k1']));
+          droppedAtOnce = parked.h.pipeline.discard(new Set(['k1']));
         }
         return outcomes;
       };
       await waitFor(async () => droppedAtOnce !== null);
       expect(droppedAtOnce).toEqual([]); // in flight: dropped when its attempt comes back
-      await waitFor(async () => !store.rows.some((r) => r.idempotencyKey === 'k1'));
-      h.setFailing(() => false);
-      await waitFor(async () => h.received.some((p) => p.key === 'p'));
-      expect(h.received.filter((p) => p.key === 'p').map((p) => p.value)).toEqual([1]);
-      await waitFor(async () => store.rows.length === 0);
+      await expectGroupGoesOnFromNext(parked);
     });
 
     it('abandoning the sink settles what a failed store gave back', async () => {
