@@ -14,6 +14,7 @@ import {
   sinkStatusKey,
 } from '#core/queues/sink-status.js';
 import { messageJson } from '#replication/messages/message-json.js';
+import { Fifo } from '#replication/pipeline/fifo.js';
 import type { PipelineMessage } from '#replication/pipeline/sink-pipeline.js';
 import type { SlotReader } from '#replication/reader/slot-reader.js';
 
@@ -57,45 +58,13 @@ function summaryJson(message: Message): string {
 }
 
 /**
- * A sink's newest delivered messages since the last flush, at most `RECENT_DELIVERED_MAX`, in slots
- * that are overwritten rather than an array that grows and is trimmed: a growing array that has
- * become old leaves its previous backing store behind, and every message in it then survives young
- * garbage collections until the next full one.
- */
-class RecentRing {
-  private readonly slots: Array<Message | undefined> = new Array<Message | undefined>(RECENT_DELIVERED_MAX).fill(
-    undefined,
-  );
-  private next = 0;
-  /** Messages added since the last take, at most the ring's size. */
-  count = 0;
-
-  add(message: Message): void {
-    this.slots[this.next] = message;
-    this.next = (this.next + 1) % RECENT_DELIVERED_MAX;
-    if (this.count < RECENT_DELIVERED_MAX) this.count++;
-  }
-
-  /** The messages added since the last take, oldest first; the ring is empty afterwards. */
-  take(): Message[] {
-    const taken: Message[] = [];
-    for (let i = this.count; i > 0; i--) {
-      const slot = (this.next - i + RECENT_DELIVERED_MAX) % RECENT_DELIVERED_MAX;
-      taken.push(this.slots[slot]!);
-      this.slots[slot] = undefined;
-    }
-    this.count = 0;
-    return taken;
-  }
-}
-
-/**
  * The recently delivered list of each sink. The delivery path only keeps references to the newest
  * messages of a batch (no JSON, no I/O); a flush a moment later writes the newest
  * `RECENT_DELIVERED_MAX` of each sink in one pipeline, so the cost does not grow with throughput.
  */
 export class RecentDeliveries {
-  private readonly rings = new Map<string, RecentRing>();
+  /** Per sink, its newest delivered messages since the last flush, at most RECENT_DELIVERED_MAX. */
+  private readonly newest = new Map<string, Fifo<Message>>();
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
@@ -106,10 +75,11 @@ export class RecentDeliveries {
   ) {}
 
   add(sinkId: string, delivered: readonly Message[]): void {
-    let ring = this.rings.get(sinkId);
-    if (!ring) this.rings.set(sinkId, (ring = new RecentRing()));
+    let newest = this.newest.get(sinkId);
+    if (!newest) this.newest.set(sinkId, (newest = new Fifo()));
     for (let i = Math.max(0, delivered.length - RECENT_DELIVERED_MAX); i < delivered.length; i++) {
-      ring.add(delivered[i]!);
+      newest.push(delivered[i]!);
+      if (newest.length > RECENT_DELIVERED_MAX) newest.shift();
     }
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), this.busy ? RECENT_FLUSH_BUSY_MS : RECENT_FLUSH_MS);
@@ -123,16 +93,17 @@ export class RecentDeliveries {
     this.timer = null;
     const pipeline = this.redis.pipeline();
     this.busy = false;
-    for (const [sinkId, ring] of this.rings) {
-      if (ring.count === 0) {
-        // Idle since the last flush: the ring goes (a removed sink's would stay forever).
-        this.rings.delete(sinkId);
+    for (const [sinkId, newest] of this.newest) {
+      if (newest.length === 0) {
+        // Idle since the last flush: the queue goes (a removed sink's would stay forever).
+        this.newest.delete(sinkId);
         continue;
       }
       const key = sinkDeliveredKey(this.prefix, sinkId);
-      this.busy ||= ring.count >= RECENT_DELIVERED_MAX;
+      this.busy ||= newest.length >= RECENT_DELIVERED_MAX;
       // Oldest first: LPUSH leaves the newest at the head.
-      const values = ring.take().map(summaryJson);
+      const values: string[] = [];
+      while (newest.length > 0) values.push(summaryJson(newest.shift()!));
       pipeline
         .lpush(key, ...values)
         .ltrim(key, 0, RECENT_DELIVERED_MAX - 1)
