@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { addTo, type CallFrame, frameName, largest } from './lib/profile-frames.js';
 
 /**
  * Sums a sampling heap profile (bench/heap-sampler.ts, or one saved from DevTools) by allocating
  * function, and by its last five frames: `node dist/bench/heap-summary.js <file>`.
  */
 interface HeapNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: HeapNode[];
 }
@@ -20,25 +21,19 @@ const byFunction = new Map<string, number>();
 const byPath = new Map<string, number>();
 let total = 0;
 
-const frame = ({ functionName, url, lineNumber }: HeapNode['callFrame']): string =>
-  `${functionName || '(anonymous)'} ${url.replace(/.*\/(dist|node_modules)\//, '$1/')}:${lineNumber + 1}`;
-
 function walk(node: HeapNode, stack: string[]): void {
-  const path = [frame(node.callFrame), ...stack];
+  const path = [frameName(node.callFrame), ...stack];
   if (node.selfSize > 0) {
     total += node.selfSize;
-    byFunction.set(path[0]!, (byFunction.get(path[0]!) ?? 0) + node.selfSize);
-    const key = path.slice(0, 5).join(' < ');
-    byPath.set(key, (byPath.get(key) ?? 0) + node.selfSize);
+    addTo(byFunction, path[0]!, node.selfSize);
+    addTo(byPath, path.slice(0, 5).join(' < '), node.selfSize);
   }
   for (const child of node.children) walk(child, path);
 }
 walk(head, []);
 
 const top = (sizes: Map<string, number>, n: number): string =>
-  [...sizes]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
+  largest(sizes, n)
     .map(([key, size]) => `${((size / total) * 100).toFixed(1).padStart(5)} %  ${key}`)
     .join('\n');
 console.log(`sampled ${(total / 1e6).toFixed(1)} MB\n\nby allocating function\n${top(byFunction, 30)}`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { addTo, type CallFrame, frameName, largest } from './lib/profile-frames.js';
 
 /**
  * Where the time goes: self time of a `--cpu-prof` profile by area (Sluice's own directories, each npm
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
  */
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
 }
 
 interface Profile {
@@ -61,17 +62,14 @@ function main(): void {
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   for (const [id, micros] of self) {
-    const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
-    const key = area(url, functionName);
-    byArea.set(key, (byArea.get(key) ?? 0) + micros);
-    const where = url ? ` ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}` : '';
-    const name = `${functionName || '(anonymous)'}${where}`;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
+    const { callFrame } = nodes.get(id)!;
+    addTo(byArea, area(callFrame.url, callFrame.functionName), micros);
+    addTo(byFunction, frameName(callFrame), micros);
   }
   const busy = total - (byArea.get('(idle)') ?? 0);
   const print = (title: string, entries: Map<string, number>, limit: number): void => {
     process.stdout.write(`\n${title}\n`);
-    for (const [name, micros] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
+    for (const [name, micros] of largest(entries, limit)) {
       const share = name === '(idle)' ? '' : `${((100 * micros) / busy).toFixed(1).padStart(5)} % of busy`;
       process.stdout.write(`${(micros / 1000).toFixed(0).padStart(8)} ms ${share.padEnd(16)} ${name}\n`);
     }
