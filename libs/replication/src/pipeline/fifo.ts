@@ -4,8 +4,8 @@ const SHRINK_ABOVE = 1024;
 /**
  * A queue over a ring of slots (Array#shift is O(n) on large arrays). It replaces its slots only to
  * double or halve them, and then empties the old ones: a long-lived queue's abandoned backing store is
- * in V8's old generation, and whatever it still referenced would survive every young collection until
- * the next full one.
+ * in V8's old generation, where what it still referenced can survive young collections until the next
+ * full one.
  */
 export class Fifo<T> {
   // A power of two. Most queues of a per-group sink hold one message: a literal is the cheapest start.

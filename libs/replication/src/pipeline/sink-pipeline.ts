@@ -347,8 +347,7 @@ export class SinkPipeline<P> {
     if (batch.length === 0) return;
     this.inFlight++;
     this.schedule(); // a per-group sink may send its next batch before this one is answered
-    // A flag, not a Set: no hashing per message, and no table that V8 replaces as it grows and shrinks
-    // (a replaced table in the old generation can keep what it held reachable by young collections).
+    // A flag, not a Set: no hashing per message, and no table that grows and shrinks with every batch.
     for (const message of batch) message.sending = true;
     try {
       const outcomes = await this.hooks.deliver(
