@@ -9,13 +9,7 @@ import type { Message } from '../messages/message.js';
 import type { LoadedSink } from './loaded-sink.js';
 import { SlotReaderSession } from './slot-reader.js';
 
-/**
- * A reload requested while a session is still starting (the API created a sink just as the reader's
- * session began, as with a fresh test stack's first sink) built the sink's runtime before the session
- * had its flush tracker: the runtime threw on its first change, and the commit right behind that change
- * was still handled, moving the slot past a change nobody delivered.
- */
-describe('SlotReaderSession: a reload requested while the session starts', () => {
+describe('SlotReaderSession', () => {
   let source: SourceDatabase;
   const slot = `reader_spec_${randomSuffix()}`;
   const publication = `pub_${randomSuffix()}`;
@@ -51,7 +45,8 @@ describe('SlotReaderSession: a reload requested while the session starts', () =>
     version: 'v1',
   };
 
-  function session(delivered: string[], log: string[]): SlotReaderSession {
+  /** `gate`, when given, holds every delivery until it resolves; the changes count as delivered at once. */
+  function session(delivered: string[], log: string[], gate?: Promise<void>): SlotReaderSession {
     const delivery: SinkDelivery<Message> = {
       ordering: 'total',
       toPayload: (message) => message,
@@ -60,6 +55,7 @@ describe('SlotReaderSession: a reload requested while the session starts', () =>
           const { id, v } = record as { id: number; v: string };
           delivered.push(`${action} ${id} ${v}`);
         }
+        await gate;
         return messages.map(() => ({ ok: true }));
       },
       close: async () => {},
@@ -79,7 +75,13 @@ describe('SlotReaderSession: a reload requested while the session starts', () =>
     });
   }
 
-  it('delivers the first change the sink takes, even if the slot moved on in between', async () => {
+  /**
+   * A reload requested while a session is still starting (the API created a sink just as the reader's
+   * session began, as with a fresh test stack's first sink) built the sink's runtime before the session
+   * had its flush tracker: the runtime threw on its first change, and the commit right behind that change
+   * was still handled, moving the slot past a change nobody delivered.
+   */
+  it('delivers the first change the sink takes after a reload requested while starting, even if the slot moved on', async () => {
     const delivered: string[] = [];
     const log: string[] = [];
     const first = session(delivered, log);
@@ -115,5 +117,35 @@ describe('SlotReaderSession: a reload requested while the session starts', () =>
     await running2;
 
     expect({ delivered, first: ended }).toEqual({ delivered: ['update 1 b'], first: 'stopped' });
+  });
+
+  it('stops cleanly: a batch in flight is answered and acknowledged before the session ends', async () => {
+    await source.client.query(`INSERT INTO items VALUES (2, 'a')`);
+    const delivered: string[] = [];
+    const log: string[] = [];
+    let release!: () => void;
+    const first = session(delivered, log, new Promise<void>((resolve) => (release = resolve)));
+    const stop = new AbortController();
+    const running = first.run(stop.signal);
+    await waitFor(readerActive, { message: 'the session to start reading' });
+    await source.client.query(`UPDATE items SET v = 'c' WHERE id = 2`);
+    await waitFor(async () => delivered.includes('update 2 c'), { message: 'the update to be handed over' });
+
+    stop.abort();
+    // A stop that reported its status before the answer came would already have let the slot go; one
+    // that waits for the answer keeps it until released (checked after a deadline either way).
+    await waitFor(async () => !(await readerActive()), { timeoutMs: 1_000 }).catch(() => undefined);
+    release();
+    await running;
+
+    await source.client.query(`UPDATE items SET v = 'd' WHERE id = 2`);
+    const second = session(delivered, log);
+    const stop2 = new AbortController();
+    const running2 = second.run(stop2.signal);
+    await waitFor(async () => delivered.includes('update 2 d'), { message: 'the next session to deliver' });
+    stop2.abort();
+    await running2;
+
+    expect(delivered.filter((change) => change.startsWith('update 2'))).toEqual(['update 2 c', 'update 2 d']);
   });
 });

@@ -254,9 +254,11 @@ export class SlotReaderSession {
     if (this.statusTimer) clearInterval(this.statusTimer);
     if (this.backfillTimer) clearInterval(this.backfillTimer);
     await this.backfills?.close();
+    // Batches in flight get their answers before the last status goes out, so a clean stop leaves the
+    // next session nothing to send again that this one delivered.
+    await Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
     this.reportStatus(true);
     await this.service?.destroy().catch(() => undefined);
-    await Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
     await this.catalogClient?.end().catch(() => undefined);
   }
 
