@@ -134,6 +134,14 @@ describe('encodeValue: dates and times', () => {
     ['timestamptz micro', '2026-11-23 10:00:00.123456+00', OID.timestamptz, '2026-11-23T10:00:00.123456Z'],
     ['timestamptz no fraction', '2026-11-23 10:00:00+00', OID.timestamptz, '2026-11-23T10:00:00.000000Z'],
     ['timestamptz short fraction', '2026-11-23 10:00:00.5+00', OID.timestamptz, '2026-11-23T10:00:00.500000Z'],
+    ['timestamptz three fraction digits', '2026-11-23 10:00:00.125+00', OID.timestamptz, '2026-11-23T10:00:00.125000Z'],
+    [
+      'timestamptz five fraction digits',
+      '2026-11-23 10:00:00.12345+00',
+      OID.timestamptz,
+      '2026-11-23T10:00:00.123450Z',
+    ],
+    ['timestamptz offset +00:30', '2026-11-23 10:00:00+00:30', OID.timestamptz, '2026-11-23T09:30:00.000000Z'],
     ['timestamptz positive offset', '2026-11-23 04:30:00.1+05:30', OID.timestamptz, '2026-11-22T23:00:00.100000Z'],
     ['timestamptz negative offset', '2026-12-31 22:00:00-03', OID.timestamptz, '2027-01-01T01:00:00.000000Z'],
     [

@@ -9,7 +9,8 @@ const SECONDS_PER_DAY = 86_400;
 
 /** `timestamptz` → `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC; text that is not ISO DateStyle is kept as is. */
 export function encodeTimestamptz(text: string): string {
-  if (isUtcWithMicroseconds(text)) return `${text.slice(0, 10)}T${text.slice(11, 26)}Z`;
+  const utc = utcFastPath(text);
+  if (utc !== null) return utc;
   if (text === 'infinity' || text === '-infinity') return text;
   const match = TIMESTAMP_PATTERN.exec(text);
   if (match === null || match[8] === undefined) return text;
@@ -29,19 +30,33 @@ export function encodeTimestamptz(text: string): string {
   return `${formatIsoYear(year)}-${pad2(month)}-${pad2(day)}T${clock}.${fraction(match[7])}Z`;
 }
 
+const FRACTION_PADDING = ['', '0', '00', '000', '0000', '00000'];
+
 /**
- * The common case, `2026-11-23 10:00:00.123456+00` (a four-digit year AD, six fraction digits, a UTC
- * session), already holds every digit of the output: no parsing needed.
+ * The common case, `2026-11-23 10:00:00+00` with up to six fraction digits (a four-digit year AD, a
+ * UTC session), already holds every digit of the output: no parsing needed, the fraction is padded.
+ * Null for anything else.
  */
-function isUtcWithMicroseconds(text: string): boolean {
-  return (
-    text.length === 29 &&
-    text.charCodeAt(10) === 0x20 &&
-    text.charCodeAt(19) === 0x2e &&
-    text.charCodeAt(26) === 0x2b &&
-    text.charCodeAt(27) === 0x30 &&
-    text.charCodeAt(28) === 0x30
-  );
+function utcFastPath(text: string): string | null {
+  const length = text.length;
+  if (
+    length < 22 ||
+    length > 29 ||
+    length === 23 ||
+    text.charCodeAt(4) !== 0x2d ||
+    text.charCodeAt(7) !== 0x2d ||
+    text.charCodeAt(10) !== 0x20 ||
+    text.charCodeAt(13) !== 0x3a ||
+    text.charCodeAt(16) !== 0x3a ||
+    text.charCodeAt(length - 3) !== 0x2b ||
+    text.charCodeAt(length - 2) !== 0x30 ||
+    text.charCodeAt(length - 1) !== 0x30
+  ) {
+    return null;
+  }
+  if (length === 22) return `${text.slice(0, 10)}T${text.slice(11, 19)}.000000Z`;
+  if (text.charCodeAt(19) !== 0x2e) return null;
+  return `${text.slice(0, 10)}T${text.slice(11, length - 3)}${FRACTION_PADDING[29 - length]}Z`;
 }
 
 /** `timestamp` → `YYYY-MM-DDTHH:MM:SS.ffffff`; text that is not ISO DateStyle is kept as is. */

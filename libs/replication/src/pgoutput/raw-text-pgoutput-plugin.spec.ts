@@ -95,6 +95,38 @@ describe('RawTextPgoutputPlugin', () => {
     );
   });
 
+  it('keeps a byte order mark that starts a value, and reads multi-byte UTF-8 whole', () => {
+    const insert = plugin.parse(
+      new MessageWriter()
+        .byte('I')
+        .int32(RELID)
+        .byte('N')
+        .int16(4)
+        .text('1')
+        .byte('n')
+        .byte('n')
+        .text('\uFEFFé€😀')
+        .build(),
+    ) as Pgoutput.MessageInsert;
+    expect(insert.new['body']).toBe('\uFEFFé€😀');
+  });
+
+  it('refuses a tuple cut short', () => {
+    const whole = new MessageWriter()
+      .byte('I')
+      .int32(RELID)
+      .byte('N')
+      .int16(4)
+      .text('1')
+      .byte('n')
+      .byte('n')
+      .text('abc')
+      .build();
+    expect(() => plugin.parse(whole.subarray(0, whole.length - 1))).toThrow('unexpected end of message');
+    // The plugin reads the next message as usual after refusing one.
+    expect((plugin.parse(whole) as Pgoutput.MessageInsert).new['body']).toBe('abc');
+  });
+
   it('leaves an unchanged TOAST value undefined without the old row', () => {
     const update = plugin.parse(
       new MessageWriter().byte('U').int32(RELID).byte('N').int16(4).text('1').byte('n').byte('n').byte('u').build(),
