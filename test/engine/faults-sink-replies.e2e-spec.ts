@@ -203,18 +203,22 @@ async function writePoisonRow(url: string): Promise<Array<{ value: string }>> {
 }
 
 /**
- * Every SET and DEL the server executes on keys starting with `prefix`, in execution order (MONITOR
- * lists executed commands only: one an ACL refuses is not among them).
+ * Every SET and DEL the server executes on keys starting with `prefix`, in execution order, an MSET or
+ * a DEL of several keys as one command per key (MONITOR lists executed commands only: one an ACL
+ * refuses is not among them).
  */
 async function monitorCommands(url: string, prefix: string) {
   const client = new Redis(url);
   const commands: Array<[string, string]> = [];
   const monitor = await client.monitor();
   monitor.on('monitor', (_time: string, args: string[]) => {
-    const [name, key, value] = args;
-    if (!key?.startsWith(prefix)) return;
-    if (name?.toUpperCase() === 'SET') commands.push([key, `SET ${value}`]);
-    else if (name?.toUpperCase() === 'DEL') commands.push([key, 'DEL']);
+    const [name, ...rest] = args;
+    const command = name?.toUpperCase();
+    const mine = (key: string | undefined): key is string => key?.startsWith(prefix) === true;
+    if (command === 'SET' && mine(rest[0])) commands.push([rest[0], `SET ${rest[1]}`]);
+    else if (command === 'MSET') {
+      for (let i = 0; i + 1 < rest.length; i += 2) if (mine(rest[i])) commands.push([rest[i]!, `SET ${rest[i + 1]}`]);
+    } else if (command === 'DEL') for (const key of rest) if (mine(key)) commands.push([key, 'DEL']);
   });
   return {
     clients: [client, monitor],

@@ -1,9 +1,21 @@
-import type { Redis } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
 import { EncodedSender, type RespEncoder } from './raw-command.js';
-import { type DeliveryOutcome, ensureConnected, settledOutcomes } from './redis-connection.js';
+import {
+  DELIVERED,
+  type DeliveryOutcome,
+  ensureConnected,
+  failedOutcome,
+  settledOutcomes,
+} from './redis-connection.js';
 
 export type StringCommand =
   { op: 'set'; key: string; value: string; expireMs: number | null } | { op: 'del'; key: string };
+
+/** Consecutive commands sent as one: MSET for plain SETs, DEL for deletes; a SET with an expiry alone. */
+interface Run {
+  readonly start: number;
+  readonly end: number;
+}
 
 /** Room for the commands, so the encoder rarely grows (and copies) its buffer. */
 const estimateBytes = (commands: StringCommand[]): number => {
@@ -15,7 +27,11 @@ const estimateBytes = (commands: StringCommand[]): number => {
 /**
  * Pipelined SET / SET PX / DEL, every reply checked. The commands are encoded into one Buffer and go
  * out in one write (ioredis would build and encode each command's strings one by one, which was most
- * of a backfill's delivery cost); ioredis still matches each reply to its command.
+ * of a backfill's delivery cost). Consecutive plain SETs go as one MSET and consecutive deletes as one
+ * DEL: a reply per key cost a queued ioredis command, a promise and a settled result per key.
+ *
+ * Redis refuses an MSET or DEL as a whole when it refuses one of its keys (an ACL's NOPERM), and
+ * applies none of it; such a run is sent again command by command, so that one refused key fails alone.
  */
 export class RedisStringWriter {
   private readonly sender: EncodedSender;
@@ -28,24 +44,80 @@ export class RedisStringWriter {
     if (commands.length === 0) return [];
     try {
       await ensureConnected(this.client);
-      const replies = await this.sender.send(estimateBytes(commands), (encoder) => {
-        for (const command of commands) encode(encoder, command);
-        return commands.map((command) => command.op);
-      });
-      return settledOutcomes(replies);
+      const runs = runsOf(commands);
+      const replies = await this.sender.send(estimateBytes(commands), (encoder) =>
+        runs.map((run) => encodeRun(encoder, commands, run)),
+      );
+      const outcomes: DeliveryOutcome[] = new Array<DeliveryOutcome>(commands.length);
+      for (let i = 0; i < runs.length; i++) {
+        const run = runs[i]!;
+        const reply = replies[i]!;
+        if (reply.status === 'rejected' && reply.reason instanceof ReplyError && run.end - run.start > 1) {
+          const one = await this.applyOneByOne(commands.slice(run.start, run.end));
+          for (let j = run.start; j < run.end; j++) outcomes[j] = one[j - run.start]!;
+          continue;
+        }
+        const outcome = reply.status === 'fulfilled' ? DELIVERED : failedOutcome(reply.reason as Error);
+        for (let j = run.start; j < run.end; j++) outcomes[j] = outcome;
+      }
+      return outcomes;
     } catch (error) {
       return commands.map(() => ({ ok: false, error: (error as Error).message }));
     }
   }
+
+  private async applyOneByOne(commands: StringCommand[]): Promise<DeliveryOutcome[]> {
+    const replies = await this.sender.send(estimateBytes(commands), (encoder) =>
+      commands.map((command, i) => encodeRun(encoder, commands, { start: i, end: i + 1 })),
+    );
+    return settledOutcomes(replies);
+  }
 }
 
-function encode(encoder: RespEncoder, command: StringCommand): void {
-  if (command.op === 'del') {
-    encoder.command(2).argument('DEL').argument(command.key);
-  } else if (command.expireMs === null) {
-    encoder.command(3).argument('SET').argument(command.key).argument(command.value);
-  } else {
-    encoder.command(5).argument('SET').argument(command.key).argument(command.value);
-    encoder.argument('PX').argument(String(command.expireMs));
+function runsOf(commands: StringCommand[]): Run[] {
+  const runs: Run[] = [];
+  let start = 0;
+  while (start < commands.length) {
+    const first = commands[start]!;
+    if (first.op === 'set' && first.expireMs !== null) {
+      runs.push({ start, end: start + 1 });
+      start++;
+      continue;
+    }
+    let end = start + 1;
+    while (end < commands.length && sameRun(first, commands[end]!)) end++;
+    runs.push({ start, end });
+    start = end;
   }
+  return runs;
+}
+
+function sameRun(first: StringCommand, next: StringCommand): boolean {
+  return first.op === 'del' ? next.op === 'del' : next.op === 'set' && next.expireMs === null;
+}
+
+/** Writes a run's command and returns its name (one reply each). */
+function encodeRun(encoder: RespEncoder, commands: StringCommand[], run: Run): string {
+  const first = commands[run.start]!;
+  const count = run.end - run.start;
+  if (first.op === 'del') {
+    encoder.command(1 + count).argument('DEL');
+    for (let i = run.start; i < run.end; i++) encoder.argument(commands[i]!.key);
+    return 'del';
+  }
+  if (count === 1) {
+    encoder
+      .command(first.expireMs === null ? 3 : 5)
+      .argument('SET')
+      .argument(first.key)
+      .argument(first.value);
+    if (first.expireMs !== null) encoder.argument('PX').argument(String(first.expireMs));
+    return 'set';
+  }
+  encoder.command(1 + 2 * count).argument('MSET');
+  for (let i = run.start; i < run.end; i++) {
+    const command = commands[i] as Extract<StringCommand, { op: 'set' }>;
+    encoder.argument(command.key).argument(command.value);
+  }
+  return 'mset';
 }
