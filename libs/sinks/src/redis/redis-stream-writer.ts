@@ -45,16 +45,17 @@ if ARGV[2] ~= '' then
   local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
   if top == nil or top[2][#top[2]] ~= ARGV[2] then return {0, {}, 1} end
 end
-local head = {'XADD', key}
-if ARGV[1] ~= '' then head = {'XADD', key, 'MAXLEN', '~', ARGV[1]} end
+local maxlen = ARGV[1]
 local failures = {}
 local i, last, attempted = 3, #ARGV, 0
 while i <= last do
-  local args = {unpack(head)}
   local count = tonumber(ARGV[i + 1])
-  args[#args + 1] = ARGV[i]
-  for j = i + 2, i + 1 + count do args[#args + 1] = ARGV[j] end
-  local reply = redis.pcall(unpack(args))
+  local reply
+  if maxlen == '' then
+    reply = redis.pcall('XADD', key, ARGV[i], unpack(ARGV, i + 2, i + 1 + count))
+  else
+    reply = redis.pcall('XADD', key, 'MAXLEN', '~', maxlen, ARGV[i], unpack(ARGV, i + 2, i + 1 + count))
+  end
   attempted = attempted + 1
   if type(reply) == 'table' and reply.err then
     failures[#failures + 1] = attempted - 1
