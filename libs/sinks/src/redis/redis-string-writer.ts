@@ -24,17 +24,23 @@ const estimateBytes = (commands: StringCommand[]): number => {
   return Math.max(4096, Math.ceil(chars * commands.length * 1.25));
 };
 
+/** This user may not run MSET (an ACL without it, a renamed command): plain SETs from then on. */
+const msetRefused = (error: Error): boolean => /NOPERM.*'mset'|unknown command .?mset/i.test(error.message);
+
 /**
  * Pipelined SET / SET PX / DEL, every reply checked. The commands are encoded into one Buffer and go
  * out in one write (ioredis would build and encode each command's strings one by one, which was most
  * of a backfill's delivery cost). Consecutive plain SETs go as one MSET and consecutive deletes as one
  * DEL: a reply per key cost a queued ioredis command, a promise and a settled result per key.
  *
- * Redis refuses an MSET or DEL as a whole when it refuses one of its keys (an ACL's NOPERM), and
- * applies none of it; such a run is sent again command by command, so that one refused key fails alone.
+ * Redis refuses an MSET or DEL as a whole when it refuses one of its keys (an ACL's NOPERM, OOM), and
+ * applies none of it; such a run is sent again command by command, after the rest of its block, so
+ * that one refused key fails alone. Hence runs only in a block whose keys are all distinct: a command
+ * sent again must not land after a later command of its block on the same key.
  */
 export class RedisStringWriter {
   private readonly sender: EncodedSender;
+  private useMset = true;
 
   constructor(private readonly client: Redis) {
     this.sender = new EncodedSender(client);
@@ -44,34 +50,48 @@ export class RedisStringWriter {
     if (commands.length === 0) return [];
     try {
       await ensureConnected(this.client);
-      const runs = runsOf(commands);
+      const runs = this.useMset && distinctKeys(commands) ? runsOf(commands) : oneRunEach(commands);
       const replies = await this.sender.send(estimateBytes(commands), (encoder) =>
         runs.map((run) => encodeRun(encoder, commands, run)),
       );
       const outcomes: DeliveryOutcome[] = new Array<DeliveryOutcome>(commands.length);
+      const again: number[] = [];
       for (let i = 0; i < runs.length; i++) {
         const run = runs[i]!;
         const reply = replies[i]!;
         if (reply.status === 'rejected' && reply.reason instanceof ReplyError && run.end - run.start > 1) {
-          const one = await this.applyOneByOne(commands.slice(run.start, run.end));
-          for (let j = run.start; j < run.end; j++) outcomes[j] = one[j - run.start]!;
+          if (msetRefused(reply.reason)) this.useMset = false;
+          for (let j = run.start; j < run.end; j++) again.push(j);
           continue;
         }
         const outcome = reply.status === 'fulfilled' ? DELIVERED : failedOutcome(reply.reason as Error);
         for (let j = run.start; j < run.end; j++) outcomes[j] = outcome;
+      }
+      if (again.length > 0) {
+        const retried = again.map((j) => commands[j]!);
+        const replies = await this.sender.send(estimateBytes(retried), (encoder) =>
+          oneRunEach(retried).map((run) => encodeRun(encoder, retried, run)),
+        );
+        settledOutcomes(replies).forEach((outcome, k) => (outcomes[again[k]!] = outcome));
       }
       return outcomes;
     } catch (error) {
       return commands.map(() => ({ ok: false, error: (error as Error).message }));
     }
   }
+}
 
-  private async applyOneByOne(commands: StringCommand[]): Promise<DeliveryOutcome[]> {
-    const replies = await this.sender.send(estimateBytes(commands), (encoder) =>
-      commands.map((command, i) => encodeRun(encoder, commands, { start: i, end: i + 1 })),
-    );
-    return settledOutcomes(replies);
+function distinctKeys(commands: StringCommand[]): boolean {
+  const keys = new Set<string>();
+  for (const { key } of commands) {
+    if (keys.has(key)) return false;
+    keys.add(key);
   }
+  return true;
+}
+
+function oneRunEach(commands: StringCommand[]): Run[] {
+  return commands.map((_, i) => ({ start: i, end: i + 1 }));
 }
 
 function runsOf(commands: StringCommand[]): Run[] {
