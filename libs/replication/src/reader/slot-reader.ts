@@ -251,12 +251,13 @@ export class SlotReaderSession {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.statusTimer) clearInterval(this.statusTimer);
     if (this.backfillTimer) clearInterval(this.backfillTimer);
     await this.backfills?.close();
     // Batches in flight get their answers before the last status goes out, so a clean stop leaves the
-    // next session nothing to send again that this one delivered.
+    // next session nothing to send again that this one delivered. Status reports go on meanwhile: they
+    // are the server's keepalive, and a wait past wal_sender_timeout would lose the last one.
     await Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
+    if (this.statusTimer) clearInterval(this.statusTimer);
     this.reportStatus(true);
     await this.service?.destroy().catch(() => undefined);
     await this.catalogClient?.end().catch(() => undefined);
