@@ -68,22 +68,20 @@ function relationMessage(): Buffer {
   return writer.build();
 }
 
+/** An Insert of a row of COLUMNS, its four values written by `values`. */
+function insertMessage(values: (writer: MessageWriter) => MessageWriter): Buffer {
+  return values(new MessageWriter().byte('I').int32(RELID).byte('N').int16(COLUMNS.length)).build();
+}
+
 describe('RawTextPgoutputPlugin', () => {
   const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: ['pub'] });
   plugin.parse(relationMessage());
 
   it('keeps every value in its text form', () => {
     const insert = plugin.parse(
-      new MessageWriter()
-        .byte('I')
-        .int32(RELID)
-        .byte('N')
-        .int16(4)
-        .text('9223372036854775807')
-        .text('2026-11-23 10:00:00.123456+00')
-        .text('{"a": 1}')
-        .byte('n')
-        .build(),
+      insertMessage((row) =>
+        row.text('9223372036854775807').text('2026-11-23 10:00:00.123456+00').text('{"a": 1}').byte('n'),
+      ),
     ) as Pgoutput.MessageInsert;
     expect(insert.new).toStrictEqual(
       Object.assign(Object.create(null) as object, {
@@ -97,31 +95,13 @@ describe('RawTextPgoutputPlugin', () => {
 
   it('keeps a byte order mark that starts a value, and reads multi-byte UTF-8 whole', () => {
     const insert = plugin.parse(
-      new MessageWriter()
-        .byte('I')
-        .int32(RELID)
-        .byte('N')
-        .int16(4)
-        .text('1')
-        .byte('n')
-        .byte('n')
-        .text('\uFEFFé€😀')
-        .build(),
+      insertMessage((row) => row.text('1').byte('n').byte('n').text('\uFEFFé€😀')),
     ) as Pgoutput.MessageInsert;
     expect(insert.new['body']).toBe('\uFEFFé€😀');
   });
 
   it('refuses a tuple cut short', () => {
-    const whole = new MessageWriter()
-      .byte('I')
-      .int32(RELID)
-      .byte('N')
-      .int16(4)
-      .text('1')
-      .byte('n')
-      .byte('n')
-      .text('abc')
-      .build();
+    const whole = insertMessage((row) => row.text('1').byte('n').byte('n').text('abc'));
     expect(() => plugin.parse(whole.subarray(0, whole.length - 1))).toThrow('unexpected end of message');
     // The plugin reads the next message as usual after refusing one.
     expect((plugin.parse(whole) as Pgoutput.MessageInsert).new['body']).toBe('abc');
