@@ -46,7 +46,7 @@ describe('SlotReaderSession', () => {
   };
 
   /** `gate`, when given, holds every delivery until it resolves; the changes count as delivered at once. */
-  function session(delivered: string[], log: string[], gate?: Promise<void>): SlotReaderSession {
+  function session(delivered: string[], log: string[], gate?: Promise<void>, stopDrainMs?: number): SlotReaderSession {
     const delivery: SinkDelivery<Message> = {
       ordering: 'total',
       toPayload: (message) => message,
@@ -72,6 +72,7 @@ describe('SlotReaderSession', () => {
       ledger: { failed: async () => {}, deadLettered: async () => {}, delivered: () => {} },
       log: { info: () => {}, warn: (m) => log.push(m), error: (m) => log.push(m) },
       statusIntervalMs: 100,
+      stopDrainMs,
     });
   }
 
@@ -147,5 +148,35 @@ describe('SlotReaderSession', () => {
     await running2;
 
     expect(delivered.filter((change) => change.startsWith('update 2'))).toEqual(['update 2 c', 'update 2 d']);
+  });
+
+  it('lets the slot go after a while when a batch in flight never gets its answer', async () => {
+    await source.client.query(`INSERT INTO items VALUES (3, 'a')`);
+    const delivered: string[] = [];
+    let release!: () => void;
+    const first = session(delivered, [], new Promise<void>((resolve) => (release = resolve)), 300);
+    const stop = new AbortController();
+    const running = first.run(stop.signal);
+    await waitFor(readerActive, { message: 'the session to start reading' });
+    await source.client.query(`UPDATE items SET v = 'e' WHERE id = 3`);
+    await waitFor(async () => delivered.includes('update 3 e'), { message: 'the update to be handed over' });
+
+    stop.abort();
+    await waitFor(async () => !(await readerActive()), {
+      timeoutMs: 5_000,
+      message: 'the slot to be let go while the batch still waits',
+    });
+    release();
+    await running;
+
+    // Not acknowledged: the next session delivers it again (at least once).
+    const second = session(delivered, []);
+    const stop2 = new AbortController();
+    const running2 = second.run(stop2.signal);
+    await waitFor(async () => delivered.filter((change) => change === 'update 3 e').length === 2, {
+      message: 'the next session to deliver the unanswered change again',
+    });
+    stop2.abort();
+    await running2;
   });
 });

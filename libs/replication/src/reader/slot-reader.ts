@@ -37,6 +37,8 @@ export interface SlotReaderOptions {
   statusIntervalMs?: number;
   /** Events decoded but not yet routed before the socket is paused. */
   inboxHighWater?: number;
+  /** How long a stop waits for batches in flight before it lets the slot go (default STOP_DRAIN_MS). */
+  stopDrainMs?: number;
 }
 
 type InboxEvent =
@@ -49,6 +51,11 @@ const KEEPALIVE_MS = 10_000;
 const BACKFILL_SYNC_MS = 5_000;
 const MAX_WARNINGS = 5;
 const SINK_CREATED_WAIT_MS = 10_000;
+/**
+ * Longer than a Redis command's timeout, well under wal_sender_timeout: a destination that never
+ * answers (a hung metadata Postgres) must not keep the slot from the next owner.
+ */
+const STOP_DRAIN_MS = 15_000;
 
 class ReaderStopped extends Error {}
 
@@ -254,12 +261,19 @@ export class SlotReaderSession {
     if (this.backfillTimer) clearInterval(this.backfillTimer);
     await this.backfills?.close();
     // Batches in flight get their answers before the last status goes out, so a clean stop leaves the
-    // next session nothing to send again that this one delivered. Status reports go on meanwhile: they
-    // are the server's keepalive, and a wait past wal_sender_timeout would lose the last one.
-    await Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
+    // next session nothing to send again that this one delivered; for a while at most, then the slot
+    // goes to whoever reads it next. Status reports go on meanwhile: they are the server's keepalive.
+    const closed = Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
+    const drainTimeout = new AbortController();
+    await Promise.race([
+      closed,
+      delay(this.options.stopDrainMs ?? STOP_DRAIN_MS, undefined, { signal: drainTimeout.signal }).catch(() => {}),
+    ]);
+    drainTimeout.abort();
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.reportStatus(true);
     await this.service?.destroy().catch(() => undefined);
+    await closed;
     await this.catalogClient?.end().catch(() => undefined);
   }
 
