@@ -120,63 +120,62 @@ describe('SlotReaderSession', () => {
     expect({ delivered, first: ended }).toEqual({ delivered: ['update 1 b'], first: 'stopped' });
   });
 
-  it('stops cleanly: a batch in flight is answered and acknowledged before the session ends', async () => {
-    await source.client.query(`INSERT INTO items VALUES (2, 'a')`);
-    const delivered: string[] = [];
-    const log: string[] = [];
+  /**
+   * A session whose delivery of row `id`'s update to `value` is handed over and held until `release`;
+   * `stop` aborts it, `running` settles when it has ended.
+   */
+  async function sessionHoldingUpdate(id: number, value: string, delivered: string[], stopDrainMs?: number) {
+    await source.client.query(`INSERT INTO items VALUES ($1, 'a')`, [id]);
     let release!: () => void;
-    const first = session(delivered, log, new Promise<void>((resolve) => (release = resolve)));
+    const held = session(delivered, [], new Promise<void>((resolve) => (release = resolve)), stopDrainMs);
     const stop = new AbortController();
-    const running = first.run(stop.signal);
+    const running = held.run(stop.signal);
     await waitFor(readerActive, { message: 'the session to start reading' });
-    await source.client.query(`UPDATE items SET v = 'c' WHERE id = 2`);
-    await waitFor(async () => delivered.includes('update 2 c'), { message: 'the update to be handed over' });
+    await source.client.query(`UPDATE items SET v = $2 WHERE id = $1`, [id, value]);
+    await waitFor(async () => delivered.includes(`update ${id} ${value}`), { message: 'the update to be handed over' });
+    return { stop: () => stop.abort(), release, running };
+  }
 
+  /** Runs a later session until `done`, then stops it. */
+  async function nextSessionUntil(delivered: string[], done: () => boolean, message: string): Promise<void> {
+    const stop = new AbortController();
+    const running = session(delivered, []).run(stop.signal);
+    await waitFor(async () => done(), { message });
     stop.abort();
+    await running;
+  }
+
+  it('stops cleanly: a batch in flight is answered and acknowledged before the session ends', async () => {
+    const delivered: string[] = [];
+    const first = await sessionHoldingUpdate(2, 'c', delivered);
+    first.stop();
     // A stop that reported its status before the answer came would already have let the slot go; one
     // that waits for the answer keeps it until released (checked after a deadline either way).
     await waitFor(async () => !(await readerActive()), { timeoutMs: 1_000 }).catch(() => undefined);
-    release();
-    await running;
+    first.release();
+    await first.running;
 
     await source.client.query(`UPDATE items SET v = 'd' WHERE id = 2`);
-    const second = session(delivered, log);
-    const stop2 = new AbortController();
-    const running2 = second.run(stop2.signal);
-    await waitFor(async () => delivered.includes('update 2 d'), { message: 'the next session to deliver' });
-    stop2.abort();
-    await running2;
-
+    await nextSessionUntil(delivered, () => delivered.includes('update 2 d'), 'the next session to deliver');
     expect(delivered.filter((change) => change.startsWith('update 2'))).toEqual(['update 2 c', 'update 2 d']);
   });
 
   it('lets the slot go after a while when a batch in flight never gets its answer', async () => {
-    await source.client.query(`INSERT INTO items VALUES (3, 'a')`);
     const delivered: string[] = [];
-    let release!: () => void;
-    const first = session(delivered, [], new Promise<void>((resolve) => (release = resolve)), 300);
-    const stop = new AbortController();
-    const running = first.run(stop.signal);
-    await waitFor(readerActive, { message: 'the session to start reading' });
-    await source.client.query(`UPDATE items SET v = 'e' WHERE id = 3`);
-    await waitFor(async () => delivered.includes('update 3 e'), { message: 'the update to be handed over' });
-
-    stop.abort();
+    const first = await sessionHoldingUpdate(3, 'e', delivered, 300);
+    first.stop();
     await waitFor(async () => !(await readerActive()), {
       timeoutMs: 5_000,
       message: 'the slot to be let go while the batch still waits',
     });
-    release();
-    await running;
+    first.release();
+    await first.running;
 
     // Not acknowledged: the next session delivers it again (at least once).
-    const second = session(delivered, []);
-    const stop2 = new AbortController();
-    const running2 = second.run(stop2.signal);
-    await waitFor(async () => delivered.filter((change) => change === 'update 3 e').length === 2, {
-      message: 'the next session to deliver the unanswered change again',
-    });
-    stop2.abort();
-    await running2;
+    await nextSessionUntil(
+      delivered,
+      () => delivered.filter((change) => change === 'update 3 e').length === 2,
+      'the next session to deliver the unanswered change again',
+    );
   });
 });
