@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
+import { settlesWithin } from '#core/embedded/managed-process.js';
 import { bigIntToLsn, lsnToBigInt } from '#core/source/lsn.js';
 import { BACKFILL_WATERMARK_PREFIX, SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
 import type { SinkDelivery } from '#sinks/sink-delivery.js';
@@ -264,12 +265,7 @@ export class SlotReaderSession {
     // next session nothing to send again that this one delivered; for a while at most, then the slot
     // goes to whoever reads it next. Status reports go on meanwhile: they are the server's keepalive.
     const closed = Promise.all([...this.runtimes.values()].map((runtime) => runtime.close()));
-    const drainTimeout = new AbortController();
-    await Promise.race([
-      closed,
-      delay(this.options.stopDrainMs ?? STOP_DRAIN_MS, undefined, { signal: drainTimeout.signal }).catch(() => {}),
-    ]);
-    drainTimeout.abort();
+    await settlesWithin(closed, this.options.stopDrainMs ?? STOP_DRAIN_MS);
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.reportStatus(true);
     await this.service?.destroy().catch(() => undefined);
