@@ -51,9 +51,7 @@ export class RedisStringWriter {
     try {
       await ensureConnected(this.client);
       const runs = this.useMset && distinctKeys(commands) ? runsOf(commands) : oneRunEach(commands);
-      const replies = await this.sender.send(estimateBytes(commands), (encoder) =>
-        runs.map((run) => encodeRun(encoder, commands, run)),
-      );
+      const replies = await this.send(commands, runs);
       const outcomes: DeliveryOutcome[] = new Array<DeliveryOutcome>(commands.length);
       const again: number[] = [];
       for (let i = 0; i < runs.length; i++) {
@@ -69,15 +67,19 @@ export class RedisStringWriter {
       }
       if (again.length > 0) {
         const retried = again.map((j) => commands[j]!);
-        const replies = await this.sender.send(estimateBytes(retried), (encoder) =>
-          oneRunEach(retried).map((run) => encodeRun(encoder, retried, run)),
+        settledOutcomes(await this.send(retried, oneRunEach(retried))).forEach(
+          (outcome, k) => (outcomes[again[k]!] = outcome),
         );
-        settledOutcomes(replies).forEach((outcome, k) => (outcomes[again[k]!] = outcome));
       }
       return outcomes;
     } catch (error) {
       return commands.map(() => ({ ok: false, error: (error as Error).message }));
     }
+  }
+
+  /** One block: each run's command, one reply per run, settled in order. */
+  private send(commands: StringCommand[], runs: Run[]): Promise<PromiseSettledResult<unknown>[]> {
+    return this.sender.send(estimateBytes(commands), (encoder) => runs.map((run) => encodeRun(encoder, commands, run)));
   }
 }
 
