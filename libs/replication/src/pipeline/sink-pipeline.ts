@@ -493,6 +493,7 @@ export class SinkPipeline<P> {
             transaction: SETTLED,
             payload: payload!,
             parked: true,
+            sending: false,
           };
           if (payload === null || this.discardLater.delete(record.idempotencyKey))
             void this.nextParked(parked.head, true);
