@@ -5,6 +5,7 @@ import { Backfills1763920000000 } from './1763920000000-backfills.js';
 import { StreamReceive1763930000000 } from './1763930000000-stream-receive.js';
 import { ParkedGroups1763940000000 } from './1763940000000-parked-groups.js';
 import { StreamMessagesAccountFk1763950000000 } from './1763950000000-stream-messages-account-fk.js';
+import { StreamReceiveAsyncCommit1763960000000 } from './1763960000000-stream-receive-async-commit.js';
 
 /** In order. Listed explicitly: globbing compiled files is fragile under ESM. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   StreamReceive1763930000000,
   ParkedGroups1763940000000,
   StreamMessagesAccountFk1763950000000,
+  StreamReceiveAsyncCommit1763960000000,
 ];

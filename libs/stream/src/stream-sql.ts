@@ -58,7 +58,8 @@ export const STORE_SQL = `
 /**
  * Claims up to $2 messages, redeliveries first, new heads within max_ack_pending ($4); $3 visibility
  * ms. sluice_stream_receive (migration 1763930000000) takes the sink's receive lock, then claims in
- * one statement whose snapshot and clock come after the lock: one round trip in all.
+ * one statement whose snapshot and clock come after the lock: one round trip in all. Its commit does
+ * not wait for the WAL flush (migration 1763960000000): a claim lost in a crash is a redelivery.
  */
 export const RECEIVE_SQL = `SELECT seq::text, ack_id, data FROM sluice_stream_receive($1, $2, $3, $4)`;
 

@@ -5,7 +5,7 @@ import { createMetadataDatabase, type MetadataDatabase } from '#testing/database
 import { type StoredStreamMessage, StreamStore } from './stream-store.js';
 
 /** The store's statements against a real metadata Postgres (the HTTP flows are in apps/api's e2e tests). */
-describe('StreamStore.store', () => {
+describe('StreamStore', () => {
   let database: MetadataDatabase;
   let dataSource: DataSource;
   let store: StreamStore;
@@ -79,5 +79,34 @@ describe('StreamStore.store', () => {
   it('skips changes at or below the cursor (a replay)', async () => {
     expect(await store.store(accountId, sinkId, [message(30, '{"again":1}'), message(31, '{"new":1}')])).toBe(1);
     expect((await stored()).at(-1)).toMatchObject({ commit_lsn: '31', data: '{"new":1}' });
+  });
+
+  it("commits a receive's claim without waiting for the WAL flush, and only that transaction; an ack waits", async () => {
+    await store.store(accountId, sinkId, [message(40, '{"claim":1}')]);
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    const setting = async (): Promise<string> =>
+      ((await runner.query(`SELECT current_setting('synchronous_commit') AS v`)) as Array<{ v: string }>)[0]!.v;
+    try {
+      await runner.query(`SET synchronous_commit = on`);
+      await runner.query('BEGIN');
+      const claimed = (await runner.query(`SELECT ack_id FROM sluice_stream_receive($1, 1000, 30000, 10000)`, [
+        sinkId,
+      ])) as Array<{ ack_id: string }>;
+      expect(claimed.length).toBeGreaterThan(0);
+      expect(await setting()).toBe('off');
+      await runner.query('COMMIT');
+      expect(await setting()).toBe('on');
+
+      await runner.query('BEGIN');
+      await runner.query(`SELECT acked FROM sluice_stream_ack($1, $2::uuid[], 10000)`, [
+        sinkId,
+        claimed.map((row) => row.ack_id),
+      ]);
+      expect(await setting()).toBe('on');
+      await runner.query('COMMIT');
+    } finally {
+      await runner.release();
+    }
   });
 });
