@@ -24,6 +24,19 @@ export class RespEncoder {
     return this.buffer;
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.offset;
+  }
+
+  /** Arguments encoded earlier (see stream-entry.ts), copied as they are. */
+  encoded(bytes: Uint8Array): this {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.offset);
+    this.offset += bytes.length;
+    return this;
+  }
+
   /** Starts a command of `count` arguments (the command's name included). */
   command(count: number): this {
     this.reserve(24);

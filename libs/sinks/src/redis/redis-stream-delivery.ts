@@ -4,7 +4,7 @@ import type { Message } from '#replication/messages/message.js';
 import { redisStreamFields } from '#replication/messages/redis-stream.js';
 import type { SinkDelivery } from '../sink-delivery.js';
 import type { DeliveryOutcome } from './redis-connection.js';
-import { RedisStreamWriter, type StreamEntry } from './redis-stream-writer.js';
+import { RedisStreamWriter, type StreamEntry, streamEntry } from './redis-stream-writer.js';
 
 /**
  * `lsn` mode: the entry id is `<commit_lsn>-<commit_idx>`, strictly increasing in commit order, so an
@@ -45,7 +45,7 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
 
   toPayload(message: Message): StreamEntry {
     const id = this.destination.stream_id_mode === 'lsn' ? lsnStreamId(message) : '*';
-    return { id, fields: redisStreamFields(message) };
+    return streamEntry(id, redisStreamFields(message));
   }
 
   deliver(entries: StreamEntry[], batchSize?: number): Promise<DeliveryOutcome[]> {

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { randomSuffix, testRedisUrl } from '#testing/databases.js';
 import { hasLsnStreamId } from './redis-stream-delivery.js';
-import { RedisStreamWriter, type StreamEntry } from './redis-stream-writer.js';
+import { RedisStreamWriter, type StreamEntry, streamEntry } from './redis-stream-writer.js';
+import { fieldsOf } from './stream-entry.js';
 
 /** `lsn`-mode ids against the test Redis: which ids Redis refuses as not above the top are replays. */
 describe('RedisStreamWriter with lsn ids', () => {
@@ -19,7 +20,7 @@ describe('RedisStreamWriter with lsn ids', () => {
   const entries = (...positions: string[]): StreamEntry[] =>
     positions.map((position) => {
       const [lsn, idx] = position.split(':').map(Number);
-      return { id: `${lsn}-${idx}`, fields: ['metadata', JSON.stringify({ commit_lsn: lsn, commit_idx: idx })] };
+      return streamEntry(`${lsn}-${idx}`, ['metadata', JSON.stringify({ commit_lsn: lsn, commit_idx: idx })]);
     });
   const ids = async (): Promise<string[]> => (await redis.xrange(key, '-', '+')).map(([id]) => id);
   const delivered = (count: number) => Array(count).fill({ ok: true });
@@ -71,7 +72,7 @@ describe('RedisStreamWriter batches', () => {
   afterEach(() => redis.del(key));
   afterAll(() => redis.disconnect());
 
-  const entry = (id: string, n: number): StreamEntry => ({ id, fields: ['n', String(n), 'empty', ''] });
+  const entry = (id: string, n: number): StreamEntry => streamEntry(id, ['n', String(n), 'empty', '']);
   const values = async (client: Redis = redis): Promise<string[]> =>
     (await client.xrange(key, '-', '+')).map(([, fields]) => fields[1]!);
 
@@ -120,10 +121,8 @@ describe('RedisStreamWriter batches', () => {
 
   describe('several batches in one call', () => {
     /** Like a message's fields: the last one (metadata) names the entry. */
-    const named = (n: number, id = '*'): StreamEntry => ({
-      id,
-      fields: ['n', String(n), 'metadata', `{"n":${n},"é":"ü"}`],
-    });
+    const named = (n: number, id = '*'): StreamEntry =>
+      streamEntry(id, ['n', String(n), 'metadata', `{"n":${n},"é":"ü"}`]);
     const values = async (): Promise<string[]> => (await redis.xrange(key, '-', '+')).map(([, fields]) => fields[1]!);
 
     it('writes many batches in one call, in order, multi-byte text intact', async () => {
@@ -131,7 +130,7 @@ describe('RedisStreamWriter batches', () => {
       expect(await new RedisStreamWriter(redis, key, null).write(batch, 50)).toEqual(batch.map(() => ({ ok: true })));
       expect(await values()).toEqual(batch.map((_, n) => String(n)));
       const [[, fields]] = await redis.xrange(key, '-', '+', 'COUNT', 1);
-      expect(fields).toEqual(named(0).fields);
+      expect(fields).toEqual(fieldsOf(named(0)));
     });
 
     it('a batch that stops short keeps every later batch of the call out', async () => {

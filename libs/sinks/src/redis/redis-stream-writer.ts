@@ -3,12 +3,9 @@ import { type Redis, ReplyError } from 'ioredis';
 import { EncodedSender, type RespEncoder } from './raw-command.js';
 import { DELIVERED, type DeliveryOutcome, ensureConnected, outcomesOf } from './redis-connection.js';
 
-export interface StreamEntry {
-  /** `*`, or `<ms>-<seq>` derived from (commit_lsn, commit_idx) in `lsn` id mode. */
-  id: string;
-  /** field, value, field, value, … */
-  fields: string[];
-}
+import { fieldsOf, lastValueOf, type StreamEntry } from './stream-entry.js';
+
+export { streamEntry, type StreamEntry } from './stream-entry.js';
 
 /** An entry after the one that stopped its batch (or an earlier batch of the call): `error` says why. */
 const notAttempted = (error: string): DeliveryOutcome => ({
@@ -16,15 +13,12 @@ const notAttempted = (error: string): DeliveryOutcome => ({
   error: `not attempted: an earlier entry of its batch failed (${error})`,
 });
 
-/** Room for the rest of a call's entries, so the encoder rarely grows (and copies) its buffer. */
+/** Room for the rest of a call's entries, so the encoder never grows (and copies) its buffer. */
 const estimateBytes = (entries: StreamEntry[], from: number): number => {
-  let chars = 0;
-  for (const field of entries[from]!.fields) chars += field.length + 8;
-  return Math.max(4096, Math.ceil((chars + 64) * (entries.length - from) * 1.25));
+  let bytes = 4096;
+  for (let i = from; i < entries.length; i++) bytes += entries[i]!.encoded.length + entries[i]!.id.length + 32;
+  return bytes;
 };
-
-/** The fence of the batch after this entry: its last field (the metadata, naming the message). */
-const lastField = (entry: StreamEntry): string => entry.fields[entry.fields.length - 1] ?? '';
 const ID_NOT_ABOVE_TOP = 'equal or smaller than the target stream top item';
 
 /** Redis refused an explicit id at or below the stream's top. */
@@ -151,7 +145,8 @@ export class RedisStreamWriter {
       const starts: number[] = [];
       const replies = await this.sender.send(estimateBytes(entries, from), (encoder) => {
         for (let start = from; start < entries.length; start += batchSize) {
-          const fence = start === from ? '' : lastField(entries[start - 1]!);
+          // The previous entry's last field: the metadata, which names the message.
+          const fence = start === from ? '' : lastValueOf(entries[start - 1]!);
           this.encodeBatch(encoder, entries, start, Math.min(start + batchSize, entries.length), fence);
           starts.push(start);
         }
@@ -189,13 +184,12 @@ export class RedisStreamWriter {
   /** EVALSHA sha 1 key max_len fence, then per entry: id, field count, fields. */
   private encodeBatch(encoder: RespEncoder, entries: StreamEntry[], start: number, end: number, fence: string): void {
     let count = 6;
-    for (let i = start; i < end; i++) count += 2 + entries[i]!.fields.length;
+    for (let i = start; i < end; i++) count += 2 + entries[i]!.fieldCount;
     encoder.command(count).argument('EVALSHA').argument(XADD_BATCH_SHA).argument('1').argument(this.streamKey);
     encoder.argument(this.maxLen === null ? '' : String(this.maxLen)).argument(fence);
     for (let i = start; i < end; i++) {
-      const { id, fields } = entries[i]!;
-      encoder.argument(id).argument(String(fields.length));
-      for (const field of fields) encoder.argument(field);
+      const { id, fieldCount, encoded } = entries[i]!;
+      encoder.argument(id).argument(String(fieldCount)).encoded(encoded);
     }
   }
 
@@ -220,7 +214,7 @@ export class RedisStreamWriter {
   private async sendMulti(entries: StreamEntry[]): Promise<DeliveryOutcome[]> {
     const pipeline = this.client.multi();
     const trim = this.maxLen === null ? [] : ['MAXLEN', '~', String(this.maxLen)];
-    for (const entry of entries) pipeline.call('XADD', this.streamKey, ...trim, entry.id, ...entry.fields);
+    for (const entry of entries) pipeline.call('XADD', this.streamKey, ...trim, entry.id, ...fieldsOf(entry));
     return outcomesOf(await pipeline.exec(), entries.length);
   }
 
