@@ -9,7 +9,7 @@ import { SourceCatalog } from '../reader/source-catalog.js';
 import { countRows } from './count-rows.js';
 import type { BackfillStore, LoadedBackfill } from './loaded-backfill.js';
 import { cursorOf, keysetOf, pageParams, pageSql, type PageShape, TEXT_VALUES } from './page-query.js';
-import type { BackfillPages } from './page-windows.js';
+import type { BackfillPages, OpenPage } from './page-windows.js';
 
 export interface BackfillRunnerDeps {
   /** pg connection settings for the source database. */
@@ -28,6 +28,14 @@ const PAGE_TARGET_MS = 2_000;
 const FIRST_PAGE_SIZE = 1_000;
 const MAX_PAGE_SIZE = 20_000;
 const MAX_ATTEMPTS = 6;
+
+/** A page whose rows are read and whose window is open; its watermark is not written yet. */
+interface ReadPage {
+  page: OpenPage;
+  rows: RawRow[];
+  /** The page size it was read with: fewer rows means the table's end. */
+  limit: number;
+}
 
 /** The backfill cannot go on (table gone, no primary key, bad start position): it fails, visibly. */
 class BackfillProblem extends Error {}
@@ -148,12 +156,9 @@ export class BackfillRunner {
           await this.deps.store.setInitialCount(backfill.id, count);
         }
       }
-      while (!this.stopping) {
-        if (await this.nextPage(client, table, shape)) {
-          this.ended = true;
-          await this.deps.store.complete(backfill.id);
-          return;
-        }
+      if (await this.copyPages(client, table, shape)) {
+        this.ended = true;
+        await this.deps.store.complete(backfill.id);
       }
     } finally {
       this.client = null;
@@ -172,41 +177,81 @@ export class BackfillRunner {
     return table;
   }
 
-  /** Reads, watermarks and delivers one page; true when it was the last. */
-  private async nextPage(client: pg.Client, table: CompiledTable, shape: PageShape): Promise<boolean> {
+  /**
+   * Pages in keyset order until the last (true) or a stop (false). The next page is read while the
+   * sink takes the one before: the query runs in Postgres while the worker delivers. Its watermark
+   * is written only once the page before it has settled, so the sink holds one page at a time (half
+   * its max_ack_pending, the other half for live changes); its window is open from before its read.
+   */
+  private async copyPages(client: pg.Client, table: CompiledTable, shape: PageShape): Promise<boolean> {
+    const { backfill, deps } = this;
+    let reading: Promise<ReadPage | null> | null = this.readPage(client, table, shape, backfill.cursor);
+    try {
+      while (!this.stopping) {
+        const read: ReadPage | null = await reading!;
+        reading = null;
+        if (read === null) {
+          reading = this.readPage(client, table, shape, backfill.cursor); // made smaller: again from the cursor
+          continue;
+        }
+        const { page, rows, limit } = read;
+        if (rows.length === 0) {
+          deps.pages.close(page);
+          return true;
+        }
+        page.rows = rows;
+        try {
+          await client.query(`SELECT pg_logical_emit_message(true, $1, $2)`, [BACKFILL_WATERMARK_PREFIX, page.id]);
+        } catch (error) {
+          deps.pages.close(page);
+          throw error;
+        }
+        const last = rows.length < limit;
+        const cursor = cursorOf(rows.at(-1)!, shape.keyset);
+        if (!last) {
+          reading = this.readPage(client, table, shape, cursor);
+          reading.catch(() => undefined); // awaited in the next round; not an unhandled rejection meanwhile
+        }
+        const ingested = await this.settled(page.settled);
+        await deps.store.recordPage(backfill.id, { cursor, rowsProcessed: rows.length, rowsIngested: ingested });
+        backfill.cursor = cursor;
+        this.failures = 0;
+        if (last) return true;
+      }
+      return false;
+    } finally {
+      // A page read ahead and never watermarked: its window closes (its rows are read again next time).
+      void reading?.then((read) => read && deps.pages.close(read.page)).catch(() => undefined);
+    }
+  }
+
+  /** Opens a page's window and reads its rows; null when the query timed out and pages were made smaller. */
+  private async readPage(
+    client: pg.Client,
+    table: CompiledTable,
+    shape: PageShape,
+    cursor: string[] | null,
+  ): Promise<ReadPage | null> {
     const { backfill, deps } = this;
     const limit = this.pageSize;
     const page = deps.pages.open(randomUUID(), backfill.id, backfill.sinkId, table);
-    let rows: RawRow[];
     try {
       const started = performance.now();
       const result = await client.query<RawRow>({
-        text: pageSql(shape, backfill.cursor !== null),
-        values: pageParams(backfill.cursor, backfill.startPosition, limit),
+        text: pageSql(shape, cursor !== null),
+        values: pageParams(cursor, backfill.startPosition, limit),
         types: TEXT_VALUES,
       });
-      rows = result.rows;
       this.adaptPageSize(performance.now() - started);
-      if (rows.length === 0) {
-        deps.pages.close(page);
-        return true;
-      }
-      page.rows = rows;
-      await client.query(`SELECT pg_logical_emit_message(true, $1, $2)`, [BACKFILL_WATERMARK_PREFIX, page.id]);
+      return { page, rows: result.rows, limit };
     } catch (error) {
       deps.pages.close(page);
       if (isStatementTimeout(error) && limit > 1) {
         this.pageSize = Math.max(1, Math.floor(limit / 4));
-        return false;
+        return null;
       }
       throw error;
     }
-    const ingested = await this.settled(page.settled);
-    const cursor = cursorOf(rows.at(-1)!, shape.keyset);
-    await deps.store.recordPage(backfill.id, { cursor, rowsProcessed: rows.length, rowsIngested: ingested });
-    backfill.cursor = cursor;
-    this.failures = 0;
-    return rows.length < limit;
   }
 
   private adaptPageSize(queryMs: number): void {
