@@ -29,11 +29,10 @@ export class RespEncoder {
     return this.offset;
   }
 
-  /** Arguments encoded earlier (see stream-entry.ts), copied as they are. */
-  encoded(bytes: Uint8Array): this {
-    this.reserve(bytes.length);
-    this.buffer.set(bytes, this.offset);
-    this.offset += bytes.length;
+  /** Arguments encoded earlier (bytes `start` to `end` of `source`, see stream-entry.ts), copied as they are. */
+  encoded(source: Buffer, start: number, end: number): this {
+    this.reserve(end - start);
+    this.offset += source.copy(this.buffer, this.offset, start, end);
     return this;
   }
 

@@ -16,7 +16,7 @@ const notAttempted = (error: string): DeliveryOutcome => ({
 /** Room for the rest of a call's entries, so the encoder never grows (and copies) its buffer. */
 const estimateBytes = (entries: StreamEntry[], from: number): number => {
   let bytes = 4096;
-  for (let i = from; i < entries.length; i++) bytes += entries[i]!.encoded.length + entries[i]!.id.length + 32;
+  for (let i = from; i < entries.length; i++) bytes += entries[i]!.end - entries[i]!.start + entries[i]!.id.length + 32;
   return bytes;
 };
 const ID_NOT_ABOVE_TOP = 'equal or smaller than the target stream top item';
@@ -188,8 +188,8 @@ export class RedisStreamWriter {
     encoder.command(count).argument('EVALSHA').argument(XADD_BATCH_SHA).argument('1').argument(this.streamKey);
     encoder.argument(this.maxLen === null ? '' : String(this.maxLen)).argument(fence);
     for (let i = start; i < end; i++) {
-      const { id, fieldCount, encoded } = entries[i]!;
-      encoder.argument(id).argument(String(fieldCount)).encoded(encoded);
+      const { id, fieldCount, chunk, start: from, end: to } = entries[i]!;
+      encoder.argument(id).argument(String(fieldCount)).encoded(chunk, from, to);
     }
   }
 

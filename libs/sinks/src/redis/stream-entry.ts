@@ -12,9 +12,11 @@ export interface StreamEntry {
   readonly id: string;
   /** How many fields and values (twice the number of fields). */
   readonly fieldCount: number;
-  /** field, value, field, value, … as RESP bulk strings. */
-  readonly encoded: Uint8Array;
-  /** Where the last value's bulk string starts in `encoded` (-1 when there is none). */
+  /** field, value, field, value, … as RESP bulk strings: bytes `start` to `end` of `chunk`. */
+  readonly chunk: Buffer;
+  readonly start: number;
+  readonly end: number;
+  /** Where the last value's bulk string starts in `chunk` (-1 when there is none). */
   readonly lastValueAt: number;
 }
 
@@ -31,18 +33,19 @@ export function streamEntry(id: string, fields: readonly string[]): StreamEntry 
   const start = chunk.length;
   let lastValueAt = -1;
   for (let i = 0; i < fields.length; i++) {
-    if (i === fields.length - 1) lastValueAt = chunk.length - start;
+    if (i === fields.length - 1) lastValueAt = chunk.length;
     chunk.argument(fields[i]!);
   }
-  return { id, fieldCount: fields.length, encoded: chunk.storage.subarray(start, chunk.length), lastValueAt };
+  // Offsets rather than a view (subarray): a Buffer object per entry cost more than the copy it saves.
+  return { id, fieldCount: fields.length, chunk: chunk.storage, start, end: chunk.length, lastValueAt };
 }
 
 /** The entry's fields and values as strings (the paths that need them are rare: no scripts, checks). */
 export function fieldsOf(entry: StreamEntry): string[] {
   const fields: string[] = [];
-  let at = 0;
+  let at = entry.start;
   while (fields.length < entry.fieldCount) {
-    const [value, next] = bulkStringAt(entry.encoded, at);
+    const [value, next] = bulkStringAt(entry.chunk, at);
     fields.push(value);
     at = next;
   }
@@ -51,14 +54,14 @@ export function fieldsOf(entry: StreamEntry): string[] {
 
 /** The entry's last value ('' without fields): the fence of the batch after it, see RedisStreamWriter. */
 export function lastValueOf(entry: StreamEntry): string {
-  return entry.lastValueAt < 0 ? '' : bulkStringAt(entry.encoded, entry.lastValueAt)[0];
+  return entry.lastValueAt < 0 ? '' : bulkStringAt(entry.chunk, entry.lastValueAt)[0];
 }
 
 /** The bulk string whose `$` is at `at`, and where the next one starts. */
-function bulkStringAt(bytes: Uint8Array, at: number): [value: string, next: number] {
+function bulkStringAt(bytes: Buffer, at: number): [value: string, next: number] {
   let length = 0;
   let i = at + 1;
   for (; bytes[i] !== 13; i++) length = length * 10 + (bytes[i]! - 0x30);
   const from = i + 2;
-  return [Buffer.from(bytes.buffer, bytes.byteOffset + from, length).toString('utf8'), from + length + 2];
+  return [bytes.toString('utf8', from, from + length), from + length + 2];
 }
