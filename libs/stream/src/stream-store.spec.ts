@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '#core/database/data-source-options.js';
-import { createMetadataDatabase, type MetadataDatabase } from '#testing/databases.js';
+import { createMetadataDatabase, type MetadataDatabase, waitFor } from '#testing/databases.js';
+import { HEADS_LOCK_SEED } from './stream-sql.js';
 import { type StoredStreamMessage, StreamStore } from './stream-store.js';
 
 /** The store's statements against a real metadata Postgres (the HTTP flows are in apps/api's e2e tests). */
@@ -107,6 +108,30 @@ describe('StreamStore', () => {
       await runner.query('COMMIT');
     } finally {
       await runner.release();
+    }
+  });
+
+  it("stores under the sink's heads lock: a store waits while an ack's hand-over holds it", async () => {
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${HEADS_LOCK_SEED}))`, [sinkId]);
+      let done = false;
+      const storing = store.store(accountId, sinkId, [message(50, '{"locked":1}')]).finally(() => (done = true));
+      await waitFor(async () => {
+        const rows = (await holder.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+              AND (classid::bigint << 32 | objid::bigint) = hashtextextended($1, ${HEADS_LOCK_SEED})`,
+          [sinkId],
+        )) as unknown[];
+        return rows.length > 0;
+      });
+      expect(done).toBe(false);
+      await holder.query('COMMIT');
+      expect(await storing).toBe(1);
+    } finally {
+      await holder.release();
     }
   });
 });
