@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '#core/embedded/redis-server.js';
-import { RedisStreamWriter, type StreamEntry, streamEntry } from '#sinks/redis/redis-stream-writer.js';
+import { RedisStreamWriter, type StreamEntry, StreamEntryEncoder } from '#sinks/redis/redis-stream-writer.js';
 import { RedisStringWriter, type StringCommand } from '#sinks/redis/redis-string-writer.js';
 
 /**
@@ -81,7 +81,8 @@ async function main(): Promise<void> {
     });
 
     // Encoding the entries is part of the writer's cost (the product does it when it makes the message).
-    const entries = (): StreamEntry[] => Array.from({ length: BLOCK }, () => streamEntry('*', FIELDS));
+    const encoder = new StreamEntryEncoder();
+    const entries = (): StreamEntry[] => Array.from({ length: BLOCK }, () => encoder.entry('*', FIELDS));
     const stream = new RedisStreamWriter(redis, 'bench:stream', null);
     await measure(`redis_stream writer (batches of ${BATCH})`, redis, blocks, async () =>
       check(await stream.write(entries(), BATCH)),

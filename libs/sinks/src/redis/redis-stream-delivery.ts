@@ -4,7 +4,7 @@ import type { Message } from '#replication/messages/message.js';
 import { redisStreamFields } from '#replication/messages/redis-stream.js';
 import type { SinkDelivery } from '../sink-delivery.js';
 import type { DeliveryOutcome } from './redis-connection.js';
-import { RedisStreamWriter, type StreamEntry, streamEntry } from './redis-stream-writer.js';
+import { RedisStreamWriter, type StreamEntry, StreamEntryEncoder } from './redis-stream-writer.js';
 
 /**
  * `lsn` mode: the entry id is `<commit_lsn>-<commit_idx>`, strictly increasing in commit order, so an
@@ -40,6 +40,7 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
   readonly ordering = 'total' as const;
   readonly maxMessagesPerCall = STREAM_MESSAGES_PER_CALL;
   private readonly writer: RedisStreamWriter;
+  private readonly entries = new StreamEntryEncoder();
 
   constructor(
     private readonly destination: StoredRedisStreamDestination,
@@ -50,7 +51,7 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
 
   toPayload(message: Message): StreamEntry {
     const id = this.destination.stream_id_mode === 'lsn' ? lsnStreamId(message) : '*';
-    return streamEntry(id, redisStreamFields(message));
+    return this.entries.entry(id, redisStreamFields(message));
   }
 
   deliver(entries: StreamEntry[], batchSize?: number): Promise<DeliveryOutcome[]> {

@@ -1,8 +1,11 @@
 import { Redis } from 'ioredis';
 import { randomSuffix, testRedisUrl } from '#testing/databases.js';
 import { hasLsnStreamId } from './redis-stream-delivery.js';
-import { RedisStreamWriter, type StreamEntry, streamEntry } from './redis-stream-writer.js';
+import { RedisStreamWriter, type StreamEntry, StreamEntryEncoder } from './redis-stream-writer.js';
 import { fieldsOf } from './stream-entry.js';
+
+const encoder = new StreamEntryEncoder();
+const streamEntry = (id: string, fields: string[]): StreamEntry => encoder.entry(id, fields);
 
 /** `lsn`-mode ids against the test Redis: which ids Redis refuses as not above the top are replays. */
 describe('RedisStreamWriter with lsn ids', () => {

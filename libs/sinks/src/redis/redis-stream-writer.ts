@@ -5,7 +5,7 @@ import { DELIVERED, type DeliveryOutcome, ensureConnected, outcomesOf } from './
 
 import { fieldsOf, lastValueOf, type StreamEntry } from './stream-entry.js';
 
-export { streamEntry, type StreamEntry } from './stream-entry.js';
+export { type StreamEntry, StreamEntryEncoder } from './stream-entry.js';
 
 /** An entry after the one that stopped its batch (or an earlier batch of the call): `error` says why. */
 const notAttempted = (error: string): DeliveryOutcome => ({
@@ -13,7 +13,7 @@ const notAttempted = (error: string): DeliveryOutcome => ({
   error: `not attempted: an earlier entry of its batch failed (${error})`,
 });
 
-/** Room for the rest of a call's entries, so the encoder never grows (and copies) its buffer. */
+/** Room for the rest of a call's entries, so the encoder rarely grows (and copies) its buffer. */
 const estimateBytes = (entries: StreamEntry[], from: number): number => {
   let bytes = 4096;
   for (let i = from; i < entries.length; i++) bytes += entries[i]!.end - entries[i]!.start + entries[i]!.id.length + 32;

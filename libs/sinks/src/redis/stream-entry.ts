@@ -20,24 +20,56 @@ export interface StreamEntry {
   readonly lastValueAt: number;
 }
 
-/** Entries are encoded one after the other into shared chunks; a chunk goes when no entry refers to it. */
-const CHUNK_BYTES = 256 * 1024;
-let chunk = new RespEncoder(CHUNK_BYTES);
+/**
+ * Encodes one sink's entries one after the other into chunks; a chunk goes when no entry refers to it.
+ * One per sink (its delivery), not one per process: a sink's entries are delivered in order, so its
+ * chunks are freed in order, and a stuck sink pins only its own entries' chunks. Sharing chunks
+ * between sinks, a stuck sink that sees one change in a thousand would pin a whole chunk per entry.
+ */
+export class StreamEntryEncoder {
+  private chunk: RespEncoder;
+  /** Entries whose encoding could need more than this get a buffer of their own, of their exact size. */
+  private readonly largeBytes: number;
 
-/** `fields`: field, value, field, value, … */
-export function streamEntry(id: string, fields: readonly string[]): StreamEntry {
-  let worstCase = 0;
-  for (const field of fields) worstCase += field.length * 3 + 16;
-  // A new chunk rather than growing this one: growing copies the whole chunk.
-  if (chunk.length + worstCase > CHUNK_BYTES) chunk = new RespEncoder(Math.max(CHUNK_BYTES, worstCase));
-  const start = chunk.length;
+  constructor(private readonly chunkBytes = 256 * 1024) {
+    this.chunk = new RespEncoder(chunkBytes);
+    this.largeBytes = chunkBytes >> 3;
+  }
+
+  /** `fields`: field, value, field, value, … */
+  entry(id: string, fields: readonly string[]): StreamEntry {
+    let worstCase = 0;
+    for (const field of fields) worstCase += field.length * 3 + 16;
+    if (worstCase > this.largeBytes) {
+      // Sized for the worst case (three bytes a character), then copied: kept at its real size.
+      const { chunk, start, end, lastValueAt } = encodeInto(new RespEncoder(worstCase), fields);
+      return {
+        id,
+        fieldCount: fields.length,
+        chunk: Buffer.from(chunk.subarray(start, end)),
+        start: 0,
+        end: end - start,
+        lastValueAt: lastValueAt < 0 ? -1 : lastValueAt - start,
+      };
+    }
+    // A new chunk rather than growing this one: growing copies the whole chunk. (At most an eighth is left unused.)
+    if (this.chunk.length + worstCase > this.chunkBytes) this.chunk = new RespEncoder(this.chunkBytes);
+    return { id, fieldCount: fields.length, ...encodeInto(this.chunk, fields) };
+  }
+}
+
+/** Offsets rather than a view (subarray): a Buffer object per entry cost more than the copy it saves. */
+function encodeInto(
+  encoder: RespEncoder,
+  fields: readonly string[],
+): Pick<StreamEntry, 'chunk' | 'start' | 'end' | 'lastValueAt'> {
+  const start = encoder.length;
   let lastValueAt = -1;
   for (let i = 0; i < fields.length; i++) {
-    if (i === fields.length - 1) lastValueAt = chunk.length;
-    chunk.argument(fields[i]!);
+    if (i === fields.length - 1) lastValueAt = encoder.length;
+    encoder.argument(fields[i]!);
   }
-  // Offsets rather than a view (subarray): a Buffer object per entry cost more than the copy it saves.
-  return { id, fieldCount: fields.length, chunk: chunk.storage, start, end: chunk.length, lastValueAt };
+  return { chunk: encoder.storage, start, end: encoder.length, lastValueAt };
 }
 
 /** The entry's fields and values as strings (the paths that need them are rare: no scripts, checks). */
