@@ -60,6 +60,7 @@ export const STORE_SQL = `
  * ms. sluice_stream_receive (migration 1763930000000) takes the sink's receive lock, then claims in
  * one statement whose snapshot and clock come after the lock: one round trip in all. Its commit does
  * not wait for the WAL flush (migration 1763960000000): a claim lost in a crash is a redelivery.
+ * Send it as a statement of its own: inside a larger transaction, all of it would commit that way.
  */
 export const RECEIVE_SQL = `SELECT seq::text, ack_id, data FROM sluice_stream_receive($1, $2, $3, $4)`;
 

@@ -90,33 +90,35 @@ describe('StreamStore', () => {
       ((await runner.query(`SELECT current_setting('synchronous_commit') AS v`)) as Array<{ v: string }>)[0]!.v;
     try {
       await runner.query(`SET synchronous_commit = on`);
-      await runner.query('BEGIN');
+      await runner.startTransaction();
       const claimed = (await runner.query(`SELECT ack_id FROM sluice_stream_receive($1, 1000, 30000, 10000)`, [
         sinkId,
       ])) as Array<{ ack_id: string }>;
       expect(claimed.length).toBeGreaterThan(0);
       expect(await setting()).toBe('off');
-      await runner.query('COMMIT');
+      await runner.commitTransaction();
       expect(await setting()).toBe('on');
 
-      await runner.query('BEGIN');
+      await runner.startTransaction();
       await runner.query(`SELECT acked FROM sluice_stream_ack($1, $2::uuid[], 10000)`, [
         sinkId,
         claimed.map((row) => row.ack_id),
       ]);
       expect(await setting()).toBe('on');
-      await runner.query('COMMIT');
+      await runner.commitTransaction();
     } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
       await runner.release();
     }
   });
 
-  it("stores under the sink's heads lock: a store waits while an ack's hand-over holds it", async () => {
+  it("stores under the sink's heads lock, exclusively: a store waits while an ack's hand-over holds it", async () => {
     const holder = dataSource.createQueryRunner();
     await holder.connect();
     try {
-      await holder.query('BEGIN');
-      await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${HEADS_LOCK_SEED}))`, [sinkId]);
+      await holder.startTransaction();
+      // Shared, as an ack takes it: a store must still wait.
+      await holder.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended($1, ${HEADS_LOCK_SEED}))`, [sinkId]);
       let done = false;
       const storing = store.store(accountId, sinkId, [message(50, '{"locked":1}')]).finally(() => (done = true));
       await waitFor(async () => {
@@ -128,9 +130,10 @@ describe('StreamStore', () => {
         return rows.length > 0;
       });
       expect(done).toBe(false);
-      await holder.query('COMMIT');
+      await holder.commitTransaction();
       expect(await storing).toBe(1);
     } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
     }
   });
