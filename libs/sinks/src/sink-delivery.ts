@@ -25,6 +25,13 @@ export interface SinkDelivery<P> {
    */
   readonly maxMessagesPerCall?: number;
   /**
+   * With payloadBytes: a call stops taking messages past this many bytes (it takes one at least), so
+   * that large rows do not make a call of maxMessagesPerCall messages hundreds of megabytes.
+   */
+  readonly maxBytesPerCall?: number;
+  /** A payload's size as sent, for maxBytesPerCall. */
+  payloadBytes?(payload: P): number;
+  /**
    * Overrides max_ack_pending as the bound of what the reader holds undelivered: for a Sequin Stream,
    * max_ack_pending bounds its receivers' outstanding messages, not its storage.
    */

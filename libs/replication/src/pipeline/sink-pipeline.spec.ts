@@ -51,6 +51,8 @@ function harness(
   options: {
     batchSize?: number;
     batchesPerCall?: number;
+    /** With it, a payload's size is its value. */
+    maxBytesPerCall?: number;
     maxAckPending?: number;
     maxRetryCount?: number | null;
     parking?: ParkingHooks<Payload>;
@@ -98,12 +100,14 @@ function harness(
       throw e;
     },
     parking: options.parking,
+    payloadBytes: options.maxBytesPerCall === undefined ? undefined : (p) => p.value,
   };
   const pipeline = new SinkPipeline<Payload>(
     mode,
     {
       batchSize: options.batchSize ?? 10,
       batchesPerCall: options.batchesPerCall,
+      maxBytesPerCall: options.maxBytesPerCall,
       maxAckPending: options.maxAckPending ?? 1000,
       maxRetryCount: options.maxRetryCount ?? null,
       paused: false,
@@ -164,6 +168,21 @@ describe('SinkPipeline', () => {
     expect(h.received.map((p) => p.value)).toEqual([...Array(100).keys()]);
     expect(Math.max(...h.batches)).toBe(20);
     expect(new Set(h.batchSizes)).toEqual(new Set([5]));
+  });
+
+  it('a call stops at its byte limit, and a message larger than the limit goes alone', async () => {
+    const total = harness('total', { batchSize: 5, batchesPerCall: 4, maxBytesPerCall: 100 });
+    const sizes = [30, 30, 30, 30, 250, 10, 10, 95, 10];
+    sizes.forEach((size) => total.push('a', size, null));
+    await waitFor(async () => total.received.length === sizes.length);
+    expect(total.received.map((p) => p.value)).toEqual(sizes);
+    expect(total.batches).toEqual([3, 1, 1, 2, 1, 1]);
+
+    const grouped = harness('per-group', { batchSize: 5, batchesPerCall: 4, maxBytesPerCall: 100 });
+    sizes.forEach((size, i) => grouped.push(`k${i}`, size));
+    await waitFor(async () => grouped.received.length === sizes.length);
+    expect([...grouped.received.map((p) => p.value)].sort((a, b) => a - b)).toEqual([...sizes].sort((a, b) => a - b));
+    expect(Math.max(...grouped.batches)).toBeLessThanOrEqual(3);
   });
 
   it('sends one batch at a time in total order, several at once per group, each group still in order', async () => {

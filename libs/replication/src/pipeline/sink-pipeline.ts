@@ -35,6 +35,8 @@ export interface PipelineSettings {
   batchSize: number;
   /** Batches one delivery call may carry (see SinkDelivery.maxMessagesPerCall); default 1. */
   batchesPerCall?: number;
+  /** With the payloadBytes hook: bytes one delivery call may carry (it takes one message at least). */
+  maxBytesPerCall?: number;
   maxAckPending: number;
   maxRetryCount: number | null;
   paused: boolean;
@@ -104,6 +106,8 @@ export interface PipelineHooks<P> {
   deadLettered(message: PipelineMessage<P>): Promise<void>;
   retryDelayMs(failedAttempts: number): number;
   onError(error: unknown): void;
+  /** A payload's size, for PipelineSettings.maxBytesPerCall. */
+  payloadBytes?(payload: P): number;
   /** Per-group sinks: where poisoned groups are parked; without it, failing groups stay in memory. */
   parking?: ParkingHooks<P>;
 }
@@ -318,23 +322,42 @@ export class SinkPipeline<P> {
     const batch: PipelineMessage<P>[] = [];
     const now = Date.now();
     const limit = this.settings.batchSize * (this.settings.batchesPerCall ?? 1);
+    const { payloadBytes } = this.hooks;
+    const byteLimit = payloadBytes ? (this.settings.maxBytesPerCall ?? Infinity) : Infinity;
+    let bytes = 0;
+    /** Whether the message still fits the call (the first one always does). */
+    const fits = (message: PipelineMessage<P>): boolean => {
+      if (byteLimit === Infinity) return true;
+      bytes += payloadBytes!(message.payload);
+      return batch.length === 0 || bytes <= byteLimit;
+    };
     for (const key of this.ready) {
-      if (batch.length >= limit) break;
-      this.ready.delete(key);
+      if (batch.length >= limit || bytes >= byteLimit) break;
       const parked = this.parked.get(key);
       if (parked) {
-        if (parked.head && parked.head.notVisibleUntil <= now) batch.push(parked.head);
+        const { head } = parked;
+        if (head && head.notVisibleUntil <= now) {
+          if (!fits(head)) break;
+          batch.push(head);
+        }
+        this.ready.delete(key);
         continue;
       }
       const group = this.groups.get(key);
-      if (!group) continue;
+      if (!group) {
+        this.ready.delete(key);
+        continue;
+      }
       if (this.mode === 'total') {
+        this.ready.delete(key);
         for (let i = 0; i < group.length && batch.length < limit; i++) {
           const message = group.peek(i)!;
-          if (message.notVisibleUntil > now) break;
+          if (message.notVisibleUntil > now || !fits(message)) break;
           batch.push(message);
         }
       } else {
+        if (!fits(group.peek()!)) break;
+        this.ready.delete(key);
         batch.push(group.peek()!);
       }
     }

@@ -25,6 +25,7 @@ export function pipelineSettingsOf(sink: LoadedSink, delivery: SinkDelivery<unkn
   return {
     batchSize,
     batchesPerCall: Math.max(1, Math.floor((delivery.maxMessagesPerCall ?? 0) / batchSize)),
+    maxBytesPerCall: delivery.maxBytesPerCall,
     maxAckPending: delivery.inFlightBound ?? sink.maxAckPending,
     maxRetryCount: sink.maxRetryCount,
     paused: sink.status === 'paused',
@@ -66,6 +67,7 @@ export class SinkRuntime {
       deadLettered: (message) => ledger.deadLettered(this.sink.id, message),
       retryDelayMs,
       onError,
+      payloadBytes: delivery.payloadBytes ? (payload) => delivery.payloadBytes!(payload) : undefined,
       parking:
         delivery.parksPoisonedGroups && ledger.parking
           ? { ...ledger.parking(sink.id), payloadOf: (message, groupId) => delivery.toPayload(message, groupId) }

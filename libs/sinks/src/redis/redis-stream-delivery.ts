@@ -35,10 +35,13 @@ export function hasLsnStreamId(id: string, fields: string[]): boolean {
  * runs each; 500 and 4,000 were no better).
  */
 export const STREAM_MESSAGES_PER_CALL = 2000;
+/** And no more than this many bytes of entries (large rows), so a call stays well inside the command timeout. */
+export const STREAM_BYTES_PER_CALL = 4 * 1024 * 1024;
 
 export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
   readonly ordering = 'total' as const;
   readonly maxMessagesPerCall = STREAM_MESSAGES_PER_CALL;
+  readonly maxBytesPerCall = STREAM_BYTES_PER_CALL;
   private readonly writer: RedisStreamWriter;
   private readonly entries = new StreamEntryEncoder();
 
@@ -52,6 +55,10 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
   toPayload(message: Message): StreamEntry {
     const id = this.destination.stream_id_mode === 'lsn' ? lsnStreamId(message) : '*';
     return this.entries.entry(id, redisStreamFields(message));
+  }
+
+  payloadBytes(entry: StreamEntry): number {
+    return entry.end - entry.start;
   }
 
   deliver(entries: StreamEntry[], batchSize?: number): Promise<DeliveryOutcome[]> {
