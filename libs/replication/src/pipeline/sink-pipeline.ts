@@ -332,34 +332,23 @@ export class SinkPipeline<P> {
       return batch.length === 0 || bytes <= byteLimit;
     };
     for (const key of this.ready) {
-      if (batch.length >= limit || bytes >= byteLimit) break;
+      if (batch.length >= limit) break;
       const parked = this.parked.get(key);
-      if (parked) {
-        const { head } = parked;
-        if (head && head.notVisibleUntil <= now) {
-          if (!fits(head)) break;
-          batch.push(head);
-        }
-        this.ready.delete(key);
-        continue;
-      }
       const group = this.groups.get(key);
-      if (!group) {
-        this.ready.delete(key);
-        continue;
-      }
-      if (this.mode === 'total') {
-        this.ready.delete(key);
+      if (this.mode === 'total' && group) {
         for (let i = 0; i < group.length && batch.length < limit; i++) {
           const message = group.peek(i)!;
           if (message.notVisibleUntil > now || !fits(message)) break;
           batch.push(message);
         }
       } else {
-        if (!fits(group.peek()!)) break;
-        this.ready.delete(key);
-        batch.push(group.peek()!);
+        // A group's head is due when its key is ready; a parked group's is loaded and may be waiting out a retry.
+        const head = parked ? parked.head : group?.peek();
+        const due = head != null && (!parked || head.notVisibleUntil <= now);
+        if (due && !fits(head)) break; // stays ready for the next call
+        if (due) batch.push(head);
       }
+      this.ready.delete(key);
     }
     return batch;
   }

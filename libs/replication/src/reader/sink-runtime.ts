@@ -67,7 +67,7 @@ export class SinkRuntime {
       deadLettered: (message) => ledger.deadLettered(this.sink.id, message),
       retryDelayMs,
       onError,
-      payloadBytes: delivery.payloadBytes ? (payload) => delivery.payloadBytes!(payload) : undefined,
+      payloadBytes: delivery.payloadBytes?.bind(delivery),
       parking:
         delivery.parksPoisonedGroups && ledger.parking
           ? { ...ledger.parking(sink.id), payloadOf: (message, groupId) => delivery.toPayload(message, groupId) }
