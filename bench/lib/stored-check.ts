@@ -30,6 +30,20 @@ export async function countStored(client: pg.Client, sinkId: string): Promise<nu
   return Number(rows[0]!.n);
 }
 
+/**
+ * The sink's highest `seq` (0 when it has none): one probe of its (sink_id, seq) index, where count(*)
+ * reads every stored message and, polled during a run, took up to half a core of the Postgres the
+ * store runs on. With nothing consumed and no store rolled back, highest − highest before = stored;
+ * a rolled-back store leaves a gap, so confirm with countStored before believing "everything".
+ */
+export async function highestStoredSeq(client: pg.Client, sinkId: string): Promise<number> {
+  const { rows } = await client.query<{ seq: string | null }>(
+    'SELECT max(seq) AS seq FROM stream_messages WHERE sink_id = $1',
+    [sinkId],
+  );
+  return Number(rows[0]!.seq ?? 0);
+}
+
 export async function checkStoredMessages(client: pg.Client, sinkId: string, plan: PreloadPlan): Promise<StoredCheck> {
   const result: StoredCheck = {
     ok: false,
