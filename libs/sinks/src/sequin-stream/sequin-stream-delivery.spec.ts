@@ -1,0 +1,91 @@
+import { FlushTracker } from '#replication/pipeline/flush-tracker.js';
+import { type PipelineMessage, SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
+import type { LoadedSink } from '#replication/reader/loaded-sink.js';
+import { pipelineSettingsOf } from '#replication/reader/sink-runtime.js';
+import type { Message } from '#replication/messages/message.js';
+import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
+import { waitFor } from '#testing/databases.js';
+import { SequinStreamDelivery } from './sequin-stream-delivery.js';
+
+const MB = 1024 * 1024;
+const sink = { batchSize: 10, maxAckPending: 100, maxRetryCount: null, status: 'active' } as unknown as LoadedSink;
+
+/** The delivery behind a pipeline configured as the reader configures it, over a store that records its calls. */
+function storing() {
+  const calls: StoredStreamMessage[][] = [];
+  const store = {
+    async store(_account: string, _sink: string, messages: StoredStreamMessage[]) {
+      calls.push(messages);
+      return messages.length;
+    },
+  } as unknown as StreamStore;
+  const delivery = new SequinStreamDelivery('account', 'sink', store, async () => {});
+  const tracker = new FlushTracker(0n);
+  const pipeline = new SinkPipeline<StoredStreamMessage>(
+    delivery.ordering,
+    pipelineSettingsOf(sink, delivery),
+    tracker,
+    {
+      deliver: (payloads) => delivery.deliver(payloads),
+      delivered: () => {},
+      failed: async () => {},
+      deadLettered: async () => {},
+      retryDelayMs: () => 1000,
+      onError: (error) => {
+        throw error;
+      },
+      payloadBytes: delivery.payloadBytes.bind(delivery),
+    },
+  );
+  let seq = 0;
+  const push = (data: string): void => {
+    seq++;
+    const payload: StoredStreamMessage = {
+      idempotencyKey: `k${seq}`,
+      groupId: `public.t:${seq}`,
+      commitLsn: BigInt(seq),
+      commitIdx: 0,
+      data,
+    };
+    const message: PipelineMessage<StoredStreamMessage> = {
+      seq,
+      groupId: payload.groupId,
+      transaction: tracker.open(BigInt(seq)),
+      idempotencyKey: payload.idempotencyKey,
+      commitLsn: payload.commitLsn,
+      payload,
+      message: {} as Message,
+      deliverCount: 0,
+      lastError: null,
+      notVisibleUntil: 0,
+    };
+    pipeline.push(message);
+    tracker.close(message.transaction, BigInt(seq));
+  };
+  const stored = () => calls.flat().map((m) => m.idempotencyKey);
+  return { calls, push, stored, pipeline };
+}
+
+describe('SequinStreamDelivery', () => {
+  it('stores up to 2,000 messages in one call, in order', async () => {
+    const { calls, push, stored, pipeline } = storing();
+    for (let i = 0; i < 4500; i++) push('{"small":true}');
+    await waitFor(async () => stored().length === 4500);
+    expect(calls.map((c) => c.length)).toEqual([2000, 2000, 500]);
+    expect(stored()).toEqual(Array.from({ length: 4500 }, (_, i) => `k${i + 1}`));
+    await pipeline.close();
+  });
+
+  it('keeps a call of large rows under 16 MB, where 2,000 of them would pass the 1 GB a parameter can hold', async () => {
+    const { calls, push, stored, pipeline } = storing();
+    const row = 'x'.repeat(3 * MB);
+    for (let i = 0; i < 12; i++) push(row);
+    push('y'.repeat(20 * MB)); // larger than the cap alone: still stored, in a call of its own
+    await waitFor(async () => stored().length === 13);
+    expect(calls.map((c) => c.length)).toEqual([5, 5, 2, 1]);
+    for (const call of calls.slice(0, 3))
+      expect(call.reduce((n, m) => n + m.data.length, 0)).toBeLessThanOrEqual(16 * MB);
+    expect(stored()).toEqual(Array.from({ length: 13 }, (_, i) => `k${i + 1}`));
+    await pipeline.close();
+  });
+});
