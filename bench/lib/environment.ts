@@ -8,11 +8,15 @@ import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.
 import type { BenchSettings } from './settings.js';
 
 /**
- * The servers of one bench run: a private Postgres (source databases and Sluice's metadata databases)
- * and a private Redis (Sluice's internal Redis and the sink Redis), on free ports in a temp directory.
+ * The servers of one bench run, on free ports in a temp directory: a private Postgres for the source
+ * databases, another for Sluice's metadata databases, and a private Redis (Sluice's internal Redis
+ * and the sink Redis). The metadata has its own server as it has in production (DATABASE_URL is
+ * Sluice's database, not the user's): on one server, the slot's walsender read every byte of WAL
+ * the Sequin Stream store wrote, and the store's commits waited on the source's WAL flushes.
  */
 export interface BenchEnvironment {
   postgres: PostgresServer;
+  metadataPostgres: PostgresServer;
   redis: RedisServer;
   /** Where the servers live and log. */
   dir: string;
@@ -20,11 +24,11 @@ export interface BenchEnvironment {
   pgRecvlogical: string | undefined;
   /** `redis-benchmark`, if found. */
   redisBenchmark: string | undefined;
-  /** URL of database `name` on the private server. */
+  /** URL of database `name` on the source server. */
   databaseUrl(name: string): string;
-  /** Creates (or re-creates) a database and returns its URL. */
-  createDatabase(name: string): Promise<string>;
-  dropDatabase(name: string): Promise<void>;
+  /** Creates (or re-creates) a database on the source server (or the metadata server) and returns its URL. */
+  createDatabase(name: string, server?: 'source' | 'metadata'): Promise<string>;
+  dropDatabase(name: string, server?: 'source' | 'metadata'): Promise<void>;
   /**
    * Between cases: a CHECKPOINT, so that a case does not pay for the previous one's dirty pages (a
    * checkpoint spread over the next minute put 50–90 ms spikes into the latency case's tail).
@@ -47,9 +51,10 @@ export async function startEnvironment(
     return (line) => stream.write(`${line}\n`);
   };
   let postgres: PostgresServer | undefined;
+  let metadataPostgres: PostgresServer | undefined;
   let redis: RedisServer | undefined;
   const stop = async (): Promise<void> => {
-    await Promise.all([redis?.stop(), postgres?.stop()]);
+    await Promise.all([redis?.stop(), postgres?.stop(), metadataPostgres?.stop()]);
     await Promise.all(logs.map((stream) => new Promise((resolve) => stream.end(resolve))));
     if (settings.keep) log(`kept ${dir} (BENCH_KEEP)`);
     else await rm(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -60,22 +65,28 @@ export async function startEnvironment(
       fast: !settings.pgFsync,
       log: logFile('postgres.log'),
     });
+    metadataPostgres = await startPostgresServer({
+      dataDir: join(dir, 'postgres-metadata'),
+      fast: !settings.pgFsync,
+      log: logFile('postgres-metadata.log'),
+    });
     redis = await startRedisServer({ dir: join(dir, 'redis'), log: logFile('redis.log') });
   } catch (error) {
     await stop();
     throw error;
   }
   log(
-    `Postgres on port ${postgres.port} (fsync ${settings.pgFsync ? 'on' : 'off'}), Redis on port ${redis.port}, in ${dir}`,
+    `Postgres on ports ${postgres.port} (sources) and ${metadataPostgres.port} (metadata), fsync ` +
+      `${settings.pgFsync ? 'on' : 'off'}; Redis on port ${redis.port}; in ${dir}`,
   );
-  const server = postgres;
-  const databaseUrl = (name: string): string => {
-    const url = new URL(server.url);
+  const servers = { source: postgres, metadata: metadataPostgres };
+  const urlOf = (name: string, server: 'source' | 'metadata' = 'source'): string => {
+    const url = new URL(servers[server].url);
     url.pathname = `/${name}`;
     return url.toString();
   };
-  const admin = async (sql: string): Promise<void> => {
-    const client = new pg.Client(server.url);
+  const admin = async (sql: string, server: 'source' | 'metadata'): Promise<void> => {
+    const client = new pg.Client(servers[server].url);
     await client.connect();
     try {
       await client.query(sql);
@@ -85,21 +96,22 @@ export async function startEnvironment(
   };
   return {
     postgres,
+    metadataPostgres,
     redis,
     dir,
     pgRecvlogical: await findPgRecvlogical(),
     redisBenchmark: findOnPath('redis-benchmark', ['/usr/bin', '/usr/local/bin']),
-    databaseUrl,
-    async createDatabase(name) {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin(`CREATE DATABASE ${name}`);
-      return databaseUrl(name);
+    databaseUrl: (name) => urlOf(name),
+    async createDatabase(name, server = 'source') {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, server);
+      await admin(`CREATE DATABASE ${name}`, server);
+      return urlOf(name, server);
     },
-    async dropDatabase(name) {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    async dropDatabase(name, server = 'source') {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, server);
     },
     async settle() {
-      await admin('CHECKPOINT');
+      await Promise.all([admin('CHECKPOINT', 'source'), admin('CHECKPOINT', 'metadata')]);
     },
     stop,
   };

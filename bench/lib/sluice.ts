@@ -9,8 +9,8 @@ import { bootstrapWorker } from '../../apps/worker/src/bootstrap.js';
 import type { BenchEnvironment } from './environment.js';
 
 /**
- * Sluice as a user runs it, in this process: the API over its own metadata database (on the bench
- * Postgres) and, when the case says so, the worker. Everything is set up through the HTTP API.
+ * Sluice as a user runs it, in this process: the API over its own metadata database (on the bench's
+ * metadata Postgres) and, when the case says so, the worker. Everything is set up through the HTTP API.
  */
 export interface SluiceStack {
   config: SluiceConfig;
@@ -30,7 +30,7 @@ export async function startSluice(
   options: { logLevel: string },
 ): Promise<SluiceStack> {
   const metadataDb = `bench_meta_${name.replace(/[^a-z0-9]/gi, '_')}`;
-  const databaseUrl = await env.createDatabase(metadataDb);
+  const databaseUrl = await env.createDatabase(metadataDb, 'metadata');
   await runMigrations(databaseUrl);
   const bootstrapToken = `bench-${randomBytes(12).toString('hex')}`;
   const config: SluiceConfig = {
@@ -77,7 +77,7 @@ export async function startSluice(
       closing ??= (async () => {
         await worker?.close();
         await api.close();
-        await env.dropDatabase(metadataDb).catch(() => undefined);
+        await env.dropDatabase(metadataDb, 'metadata').catch(() => undefined);
       })();
       return closing;
     },
