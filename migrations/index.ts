@@ -6,6 +6,7 @@ import { StreamReceive1763930000000 } from './1763930000000-stream-receive.js';
 import { ParkedGroups1763940000000 } from './1763940000000-parked-groups.js';
 import { StreamMessagesAccountFk1763950000000 } from './1763950000000-stream-messages-account-fk.js';
 import { StreamReceiveAsyncCommit1763960000000 } from './1763960000000-stream-receive-async-commit.js';
+import { StreamStoreFunction1763970000000 } from './1763970000000-stream-store-function.js';
 
 /** In order. Listed explicitly: globbing compiled files is fragile under ESM. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ParkedGroups1763940000000,
   StreamMessagesAccountFk1763950000000,
   StreamReceiveAsyncCommit1763960000000,
+  StreamStoreFunction1763970000000,
 ];

@@ -12,48 +12,15 @@ export const RECEIVE_LOCK_SEED = 7377;
 export const MESSAGE_SEPARATOR = '\u001e';
 
 /**
- * Only changes newer than the sink's cursor are stored, and the cursor moves in the same statement:
- * a change the slot replays after a crash is skipped even if it was acked (deleted) meanwhile.
- * $3 is a JSON array of `[idempotency_key, group_id, commit_lsn, commit_idx]`, $4 the messages' JSON
- * texts joined by MESSAGE_SEPARATOR, in the same order: the messages go in as they are, where inside
- * the JSON array every quote of every message was escaped in JavaScript and unescaped by Postgres
- * (and text[] parameters cost a JavaScript escape pass too). When $4 is null, each entry of $3 has
- * the message as a fifth element.
+ * Stores messages newer than the sink's cursor and moves the cursor, in one round trip:
+ * sluice_stream_store (migration 1763970000000) takes the sink's heads lock, then stores in one
+ * statement. $1 account, $2 sink, $3 a JSON array of `[idempotency_key, group_id, commit_lsn,
+ * commit_idx]`, $4 the messages' JSON texts joined by MESSAGE_SEPARATOR in the same order (they go in
+ * as they are, where inside the JSON array every quote of every message was escaped in JavaScript and
+ * unescaped by Postgres); when $4 is null, each entry of $3 has the message as a fifth element.
+ * A change the slot replays after a crash is not stored again, even if it was acked (deleted) since.
  */
-export const STORE_SQL = `
-  WITH input AS (
-    SELECT e->>0 AS idempotency_key, e->>1 AS group_id, (e->>2)::bigint AS commit_lsn, (e->>3)::int AS commit_idx,
-           COALESCE(data, e->>4) AS data, ord
-      FROM unnest(ARRAY(SELECT j.e FROM json_array_elements($3::json) WITH ORDINALITY AS j(e, n) ORDER BY j.n),
-                  string_to_array($4, E'\\x1e'))
-           WITH ORDINALITY AS t(e, data, ord)
-  ), cursor AS (
-    SELECT commit_lsn, commit_idx FROM stream_cursors WHERE sink_id = $2
-  ), fresh AS (
-    SELECT i.* FROM input i LEFT JOIN cursor c ON true
-     WHERE c.commit_lsn IS NULL OR (i.commit_lsn, i.commit_idx) > (c.commit_lsn, c.commit_idx)
-  ), firsts AS (
-    SELECT f.*, f.ord = min(f.ord) OVER (PARTITION BY f.group_id) AS first_in_batch FROM fresh f
-  ), headed AS (
-    -- One index probe per group new in the batch. (As NOT EXISTS, the planner chose, with 20k messages
-    -- stored, to scan every stored message of the sink once per batch.)
-    SELECT fi.*, fi.group_id IS NULL OR (fi.first_in_batch AND stored_before.found IS NULL) AS is_head
-      FROM firsts fi
-      LEFT JOIN LATERAL (
-        SELECT true AS found FROM stream_messages e
-         WHERE fi.first_in_batch AND e.sink_id = $2 AND e.group_id = fi.group_id
-         LIMIT 1
-      ) stored_before ON true
-  ), stored AS (
-    INSERT INTO stream_messages (account_id, sink_id, idempotency_key, group_id, commit_lsn, commit_idx, data, is_head)
-    SELECT $1, $2, idempotency_key, group_id, commit_lsn, commit_idx, data, is_head FROM headed ORDER BY ord
-    RETURNING 1
-  )
-  INSERT INTO stream_cursors (sink_id, commit_lsn, commit_idx)
-  SELECT $2, commit_lsn, commit_idx FROM input ORDER BY commit_lsn DESC, commit_idx DESC LIMIT 1
-  ON CONFLICT (sink_id) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, commit_idx = EXCLUDED.commit_idx
-   WHERE (EXCLUDED.commit_lsn, EXCLUDED.commit_idx) > (stream_cursors.commit_lsn, stream_cursors.commit_idx)
-  RETURNING (SELECT count(*) FROM stored)::int AS stored`;
+export const STORE_SQL = `SELECT sluice_stream_store($1, $2, $3::json, $4) AS stored`;
 
 /**
  * Claims up to $2 messages, redeliveries first, new heads within max_ack_pending ($4); $3 visibility

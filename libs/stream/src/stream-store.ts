@@ -90,7 +90,7 @@ export interface AckOutcome {
  *   the same group; acks among themselves touch different groups (one outstanding per group).
  * - receive: receives one at a time, so max_ack_pending holds across API processes. Acks and stores
  *   do not wait for it; rows are claimed FOR UPDATE SKIP LOCKED.
- * Receive and ack are one round trip each (database functions that lock, then run their statement).
+ * Store, receive and ack are one round trip each (database functions that lock, then run their statement).
  */
 @Injectable()
 export class StreamStore {
@@ -128,9 +128,7 @@ export class StreamStore {
       return entry;
     });
     const params = [accountId, sinkId, JSON.stringify(input), data];
-    const rows = await this.headsLocked(sinkId, (manager) =>
-      this.records<{ stored: number }>(STORE_SQL, params, manager),
-    );
+    const rows = await this.records<{ stored: number }>(STORE_SQL, params);
     return rows[0]?.stored ?? 0;
   }
 
