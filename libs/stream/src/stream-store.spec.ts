@@ -137,4 +137,30 @@ describe('StreamStore', () => {
       await holder.release();
     }
   });
+
+  it("deletes a deleted sink's messages with it, and stores nothing for a sink that is gone", async () => {
+    const [{ id: doomed }] = (await dataSource.query(
+      `INSERT INTO sinks (account_id, name, postgres_database_id, destination, source, actions, batch_size, start_lsn)
+       SELECT account_id, 'doomed', postgres_database_id, destination, source, actions, batch_size, start_lsn
+         FROM sinks WHERE id = $1 RETURNING id`,
+      [sinkId],
+    )) as Array<{ id: string }>;
+    const countOf = async (id: string): Promise<number> =>
+      Number(
+        (
+          (await dataSource.query(`SELECT count(*) AS n FROM stream_messages WHERE sink_id = $1`, [id])) as Array<{
+            n: string;
+          }>
+        )[0]!.n,
+      );
+    const kept = await countOf(sinkId);
+    expect(await store.store(accountId, doomed, [message(60, '{"a":1}'), message(61, '{"b":2}')])).toBe(2);
+    expect(await countOf(doomed)).toBe(2);
+
+    await dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
+    expect(await countOf(doomed)).toBe(0);
+    expect(await countOf(sinkId)).toBe(kept);
+    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toThrow(/foreign key/);
+    expect(await countOf(doomed)).toBe(0);
+  });
 });
