@@ -312,10 +312,27 @@ export class SinkPipeline<P> {
     // setImmediate lets the reader hand over everything it decoded from one network read first.
     setImmediate(() => {
       this.scheduled = false;
-      const sent = this.sendBatch().catch((error) => this.hooks.onError(error));
-      this.batchesInFlight.add(sent);
-      void sent.finally(() => this.batchesInFlight.delete(sent));
+      this.startBatch();
     });
+  }
+
+  private startBatch(): void {
+    const sent = this.sendBatch().catch((error) => this.hooks.onError(error));
+    this.batchesInFlight.add(sent);
+    void sent.finally(() => this.batchesInFlight.delete(sent));
+  }
+
+  /**
+   * Whether a whole call's worth is waiting and may go now. Then the next call goes out as soon as a
+   * batch is answered: waiting for the event loop's next turn would add nothing to it, and a sink with
+   * one call in flight stores or writes nothing meanwhile (in the fan-out bench, 20 ms between the
+   * Sequin Stream's 108 ms stores, a busy worker's turn).
+   */
+  private fullCallWaiting(): boolean {
+    if (this.closed || this.settings.paused || !this.restored || this.inFlight >= this.maxBatchesInFlight) return false;
+    const limit = this.settings.batchSize * (this.settings.batchesPerCall ?? 1);
+    if (this.mode === 'per-group') return this.ready.size >= limit;
+    return this.ready.has(TOTAL_ORDER_GROUP) && (this.groups.get(TOTAL_ORDER_GROUP)?.length ?? 0) >= limit;
   }
 
   private takeBatch(): PipelineMessage<P>[] {
@@ -396,7 +413,8 @@ export class SinkPipeline<P> {
         if (group && this.shouldPark(group.peek())) this.park(key, group);
         else if (group) this.afterGroupChange(key, group);
       }
-      this.schedule();
+      if (this.fullCallWaiting()) this.startBatch();
+      else this.schedule();
     }
   }
 
