@@ -153,14 +153,16 @@ describe('StreamStore', () => {
           }>
         )[0]!.n,
       );
+    await store.store(accountId, sinkId, [message(59, '{"kept":1}')]);
     const kept = await countOf(sinkId);
+    expect(kept).toBeGreaterThan(0);
     expect(await store.store(accountId, doomed, [message(60, '{"a":1}'), message(61, '{"b":2}')])).toBe(2);
     expect(await countOf(doomed)).toBe(2);
 
     await dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
     expect(await countOf(doomed)).toBe(0);
     expect(await countOf(sinkId)).toBe(kept);
-    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toThrow(/foreign key/);
+    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toThrow();
     expect(await countOf(doomed)).toBe(0);
   });
 });

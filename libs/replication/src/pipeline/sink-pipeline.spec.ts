@@ -60,6 +60,7 @@ function harness(
     /** Failures are the destination refusing the command (true) or a connection failure (false). */
     refused?: boolean;
     onDead?: (key: string) => void;
+    onError?: (error: unknown) => void;
   } = {},
 ) {
   const received: Payload[] = [];
@@ -68,11 +69,17 @@ function harness(
   const dead: string[] = [];
   const failures: string[] = [];
   let failing: (p: Payload) => boolean = () => false;
+  /** Whether the next call rejects (a bug in a delivery, not an outcome). */
+  let rejecting: () => boolean = () => false;
+  /** Every call: when it was made and what it carried. */
+  const calls: Array<{ at: number; values: number[] }> = [];
   let concurrent = 0;
   let maxConcurrent = 0;
   const tracker = new FlushTracker(0n);
   const hooks: PipelineHooks<Payload> = {
     async deliver(payloads, batchSize): Promise<DeliveryOutcome[]> {
+      if (rejecting()) throw new Error('a bug in the delivery');
+      calls.push({ at: Date.now(), values: payloads.map((p) => p.value) });
       batches.push(payloads.length);
       batchSizes.push(batchSize);
       maxConcurrent = Math.max(maxConcurrent, ++concurrent);
@@ -96,9 +103,11 @@ function harness(
       options.onDead?.(m.idempotencyKey);
     },
     retryDelayMs: () => 30,
-    onError: (e) => {
-      throw e;
-    },
+    onError:
+      options.onError ??
+      ((e) => {
+        throw e;
+      }),
     parking: options.parking,
     payloadBytes: options.maxBytesPerCall === undefined ? undefined : (p) => p.value,
   };
@@ -146,6 +155,8 @@ function harness(
     failures,
     push,
     setFailing: (f: (p: Payload) => boolean) => (failing = f),
+    setRejecting: (f: () => boolean) => (rejecting = f),
+    calls,
     maxConcurrent: () => maxConcurrent,
   };
 }
@@ -210,6 +221,36 @@ describe('SinkPipeline', () => {
     await waitFor(async () => h.received.length === 5);
     expect(h.received.map((p) => p.value)).toEqual([0, 1, 2, 3, 4]);
     expect(h.failures.slice(0, 4)).toEqual(['k2', 'k3', 'k4', 'k5']);
+  });
+
+  it('total order with a backlog: a failed call is retried after its delay, and nothing overtakes it', async () => {
+    const h = harness('total', { batchSize: 5 });
+    let attempts = 0;
+    h.setFailing((p) => p.value === 7 && ++attempts < 3);
+    for (let i = 0; i < 60; i++) h.push(`k${i}`, i); // always a whole call waiting: the next call goes at once
+    await waitFor(async () => h.received.length === 60);
+    expect(h.received.map((p) => p.value)).toEqual([...Array(60).keys()]);
+    expect(h.maxConcurrent()).toBe(1);
+    const withSeven = h.calls.filter((c) => c.values.includes(7));
+    expect(withSeven).toHaveLength(3);
+    for (let i = 1; i < withSeven.length; i++) {
+      expect(withSeven[i]!.values[0]).toBe(7); // the retry starts at the refused message
+      expect(withSeven[i]!.at - withSeven[i - 1]!.at).toBeGreaterThanOrEqual(25); // retryDelayMs is 30
+    }
+  });
+
+  it('a delivery call that rejects is tried again a turn of the event loop later, not in a microtask loop', async () => {
+    const errors: unknown[] = [];
+    const h = harness('total', { batchSize: 5, onError: (e) => void errors.push(e) });
+    let rejections = 0;
+    h.setRejecting(() => ++rejections < 1000);
+    for (let i = 0; i < 20; i++) h.push(`k${i}`, i);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rejections).toBeLessThan(10);
+    h.setRejecting(() => false);
+    await waitFor(async () => h.received.length === 20);
+    expect(h.received.map((p) => p.value)).toEqual([...Array(20).keys()]);
+    expect(errors.length).toBeGreaterThan(0);
   });
 
   it('per-group: a failing group blocks only itself and keeps its own order', async () => {

@@ -323,7 +323,7 @@ export class SinkPipeline<P> {
   }
 
   /**
-   * Whether a whole call's worth is waiting and may go now. Then the next call goes out as soon as a
+   * Whether a whole call's worth of messages (by count) is waiting and may go now. Then the next call goes out as soon as a
    * batch is answered: waiting for the event loop's next turn would add nothing to it, and a sink with
    * one call in flight stores or writes nothing meanwhile (in the fan-out bench, 20 ms between the
    * Sequin Stream's 108 ms stores, a busy worker's turn).
@@ -378,11 +378,13 @@ export class SinkPipeline<P> {
     this.schedule(); // a per-group sink may send its next batch before this one is answered
     // A flag, not a Set: no hashing per message, and no table that grows and shrinks with every batch.
     for (const message of batch) message.sending = true;
+    let answered = false;
     try {
       const outcomes = await this.hooks.deliver(
         batch.map((m) => m.payload),
         this.settings.batchSize,
       );
+      answered = true;
       const delivered: PipelineMessage<P>[] = [];
       const parkedSteps: Promise<void>[] = [];
       for (let i = 0; i < batch.length; i++) {
@@ -413,7 +415,8 @@ export class SinkPipeline<P> {
         if (group && this.shouldPark(group.peek())) this.park(key, group);
         else if (group) this.afterGroupChange(key, group);
       }
-      if (this.fullCallWaiting()) this.startBatch();
+      // A delivery that threw recorded no failure: its batch is due again, so it waits for a turn.
+      if (answered && this.fullCallWaiting()) this.startBatch();
       else this.schedule();
     }
   }

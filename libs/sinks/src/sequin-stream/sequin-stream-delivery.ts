@@ -5,7 +5,7 @@ import type { DeliveryOutcome } from '../redis/redis-connection.js';
 import type { SinkDelivery } from '../sink-delivery.js';
 
 /**
- * Rows per insert: big enough to amortise the round trips and the commit around the statement
+ * Messages per store: big enough to amortise a store's fixed costs, its round trip and its commit's flush
  * (500 → 1000 moved the fan-out bench from 7.2k to 9.4k changes/s per sink, with the store as the
  * slowest sink; 1000 → 2000 from 11.1–13.8k to 12.1–14.4k, three alternating pairs), small enough
  * that the heads lock an insert holds does not keep acks waiting long (a 2,000-row statement took
