@@ -3,10 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SluiceConfig } from '#core/config/config.js';
+import { WORKER_NODE_FLAGS } from '#core/config/node-flags.js';
 
 /**
- * The Sluice worker as its own process (`node dist/apps/worker/src/main.js`, as `npm run start:worker`
- * runs it), configured like the bench's in-process API so that both share metadata and queues: its
+ * The Sluice worker as its own process (`node dist/apps/worker/src/main.js` with WORKER_NODE_FLAGS, as
+ * `npm run start:worker` runs it), configured like the bench's in-process API so that both share metadata and queues: its
  * memory is then its own, measurable from /proc.
  */
 export interface WorkerProcess {
@@ -24,7 +25,7 @@ export function spawnWorker(config: SluiceConfig, logFile: string): WorkerProces
   const log = createWriteStream(logFile, { flags: 'a' });
   // BENCH_WORKER_NODE_FLAGS, e.g. "--trace-gc": flags Node refuses in NODE_OPTIONS.
   const flags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--enable-source-maps', ...flags, WORKER_MAIN], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...WORKER_NODE_FLAGS, ...flags, WORKER_MAIN], {
     env: {
       ...process.env,
       DATABASE_URL: config.databaseUrl,
