@@ -14,6 +14,9 @@ import type { BenchSettings } from './settings.js';
  * Sluice's database, not the user's): on one server, the slot's walsender read every byte of WAL
  * the Sequin Stream store wrote, and the store's commits waited on the source's WAL flushes.
  */
+/** Which private Postgres: the source databases' or Sluice's metadata's. */
+export type BenchServer = 'source' | 'metadata';
+
 export interface BenchEnvironment {
   postgres: PostgresServer;
   metadataPostgres: PostgresServer;
@@ -27,8 +30,8 @@ export interface BenchEnvironment {
   /** URL of database `name` on the source server. */
   databaseUrl(name: string): string;
   /** Creates (or re-creates) a database on the source server (or the metadata server) and returns its URL. */
-  createDatabase(name: string, server?: 'source' | 'metadata'): Promise<string>;
-  dropDatabase(name: string, server?: 'source' | 'metadata'): Promise<void>;
+  createDatabase(name: string, server?: BenchServer): Promise<string>;
+  dropDatabase(name: string, server?: BenchServer): Promise<void>;
   /**
    * Between cases: a CHECKPOINT, so that a case does not pay for the previous one's dirty pages (a
    * checkpoint spread over the next minute put 50–90 ms spikes into the latency case's tail).
@@ -80,12 +83,12 @@ export async function startEnvironment(
       `${settings.pgFsync ? 'on' : 'off'}; Redis on port ${redis.port}; in ${dir}`,
   );
   const servers = { source: postgres, metadata: metadataPostgres };
-  const urlOf = (name: string, server: 'source' | 'metadata' = 'source'): string => {
+  const urlOf = (name: string, server: BenchServer = 'source'): string => {
     const url = new URL(servers[server].url);
     url.pathname = `/${name}`;
     return url.toString();
   };
-  const admin = async (sql: string, server: 'source' | 'metadata'): Promise<void> => {
+  const admin = async (sql: string, server: BenchServer): Promise<void> => {
     const client = new pg.Client(servers[server].url);
     await client.connect();
     try {

@@ -145,14 +145,12 @@ describe('StreamStore', () => {
          FROM sinks WHERE id = $1 RETURNING id`,
       [sinkId],
     )) as Array<{ id: string }>;
-    const countOf = async (id: string): Promise<number> =>
-      Number(
-        (
-          (await dataSource.query(`SELECT count(*) AS n FROM stream_messages WHERE sink_id = $1`, [id])) as Array<{
-            n: string;
-          }>
-        )[0]!.n,
-      );
+    const countOf = async (id: string): Promise<number> => {
+      const [{ n }] = (await dataSource.query(`SELECT count(*)::int AS n FROM stream_messages WHERE sink_id = $1`, [
+        id,
+      ])) as Array<{ n: number }>;
+      return n;
+    };
     await store.store(accountId, sinkId, [message(59, '{"kept":1}')]);
     const kept = await countOf(sinkId);
     expect(kept).toBeGreaterThan(0);
