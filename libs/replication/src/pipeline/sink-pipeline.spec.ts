@@ -2,6 +2,7 @@ import { waitFor } from '#testing/databases.js';
 import type { DeliveryOutcome } from '#sinks/redis/redis-connection.js';
 import type { Message } from '../messages/message.js';
 import { FlushTracker } from './flush-tracker.js';
+import { pushTestMessage } from './test-pipeline-message.js';
 import {
   type OrderingMode,
   type ParkedRecord,
@@ -126,25 +127,13 @@ function harness(
     hooks,
   );
   let seq = 0;
-  const push = (key: string, value: number, group: string | null = key): PipelineMessage<Payload> => {
-    seq++;
-    const transaction = tracker.open(BigInt(seq * 10));
-    const message: PipelineMessage<Payload> = {
-      seq,
-      groupId: group,
-      transaction,
-      idempotencyKey: `k${seq}`,
-      commitLsn: BigInt(seq * 10),
-      payload: { key, value },
-      message: { record: { key, value }, changes: null, action: 'insert', metadata: {} as Message['metadata'] },
-      deliverCount: 0,
-      lastError: null,
-      notVisibleUntil: 0,
-    };
-    pipeline.push(message);
-    tracker.close(transaction, BigInt(seq * 10 + 1));
-    return message;
-  };
+  const push = (key: string, value: number, group: string | null = key): PipelineMessage<Payload> =>
+    pushTestMessage(pipeline, tracker, ++seq, { key, value }, group, {
+      record: { key, value },
+      changes: null,
+      action: 'insert',
+      metadata: {} as Message['metadata'],
+    });
   return {
     pipeline,
     tracker,

@@ -1,8 +1,8 @@
 import { FlushTracker } from '#replication/pipeline/flush-tracker.js';
-import { type PipelineMessage, SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
+import { SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
+import { pushTestMessage } from '#replication/pipeline/test-pipeline-message.js';
 import type { LoadedSink } from '#replication/reader/loaded-sink.js';
 import { pipelineSettingsOf } from '#replication/reader/sink-runtime.js';
-import type { Message } from '#replication/messages/message.js';
 import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
 import { waitFor } from '#testing/databases.js';
 import { SequinStreamDelivery } from './sequin-stream-delivery.js';
@@ -40,27 +40,15 @@ function storing() {
   let seq = 0;
   const push = (data: string): void => {
     seq++;
-    const payload: StoredStreamMessage = {
-      idempotencyKey: `k${seq}`,
+    const key = `k${seq}`;
+    const payload = {
+      idempotencyKey: key,
       groupId: `public.t:${seq}`,
-      commitLsn: BigInt(seq),
+      commitLsn: BigInt(seq * 10),
       commitIdx: 0,
       data,
     };
-    const message: PipelineMessage<StoredStreamMessage> = {
-      seq,
-      groupId: payload.groupId,
-      transaction: tracker.open(BigInt(seq)),
-      idempotencyKey: payload.idempotencyKey,
-      commitLsn: payload.commitLsn,
-      payload,
-      message: {} as Message,
-      deliverCount: 0,
-      lastError: null,
-      notVisibleUntil: 0,
-    };
-    pipeline.push(message);
-    tracker.close(message.transaction, BigInt(seq));
+    pushTestMessage(pipeline, tracker, seq, payload, payload.groupId);
   };
   const stored = () => calls.flat().map((m) => m.idempotencyKey);
   return { calls, push, stored, pipeline };
