@@ -49,6 +49,10 @@ export interface ReaderParams {
   firstRowId: number;
   /** Give up this long after the last new entry once the expected count is known. */
   idleTimeoutMs: number;
+  /** Rows the load will probably write (its rate × duration): the reader's tables are made this size up front. */
+  expectedRows: number;
+  /** The load's first rows (by id), written while it warms up: their latency is reported apart. */
+  warmUpRows: number;
 }
 
 export interface LatencyStats {
@@ -69,11 +73,13 @@ export interface ReaderResult {
   missing: number;
   unexpected: number;
   outOfOrder: number;
-  /** XREAD time − the change's commit_timestamp. */
+  /** XREAD time − the change's commit_timestamp, for the rows after the warm-up. */
   commitToVisible: LatencyStats;
-  /** XREAD time − the row's sent_at (the writer's clock just before it sent the INSERT). */
+  /** XREAD time − the row's sent_at (the writer's clock just before it sent the INSERT), after the warm-up. */
   sendToVisible: LatencyStats;
-  /** commit → visible per 5-second window of commit time. */
+  /** commit → visible of the warm-up's rows. */
+  warmUp: LatencyStats;
+  /** commit → visible per 5-second window of commit time, the warm-up's included. */
   windows: Array<{ fromS: number; count: number; p50: number; p99: number; max: number }>;
   problems: string[];
 }
@@ -174,11 +180,11 @@ async function runReader(params: ReaderParams): Promise<ReaderResult> {
   });
   process.send!({ type: 'ready' });
 
-  const commitLatencies: number[] = [];
-  const sendLatencies: number[] = [];
-  const commitTimes: number[] = [];
-  const seenKeys = new Set<string>();
-  let seenRows = new Uint8Array(1 << 16);
+  // Typed arrays of the load's size, made before the load starts: while it runs, the reader only
+  // writes into them. A Set of keys and growing arrays had to be rehashed or copied whole at each
+  // doubling (at 256k and 512k entries, 90–230 ms with the machine busy), and every entry XREAD
+  // returned meanwhile was timestamped that much late: the product's p99 carried the reader's stalls.
+  const table = new RowTable(params.expectedRows, params.warmUpRows);
   const problems: string[] = [];
   const problem = (text: string): void => {
     if (problems.length < 10) problems.push(text);
@@ -194,7 +200,7 @@ async function runReader(params: ReaderParams): Promise<ReaderResult> {
 
   while (
     expected === null ||
-    (commitLatencies.length + unexpected < expected && nowMs() - lastProgressAt < params.idleTimeoutMs)
+    (table.count + unexpected < expected && nowMs() - lastProgressAt < params.idleTimeoutMs)
   ) {
     const reply = (await redis.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', params.streamKey, lastId)) as Array<
       [string, Array<[string, string[]]>]
@@ -217,45 +223,37 @@ async function runReader(params: ReaderParams): Promise<ReaderResult> {
         problem(`entry ${id}: metadata or record is not JSON`);
         continue;
       }
-      if (seenKeys.has(metadata.idempotency_key)) {
-        duplicates++;
-        continue;
-      }
-      seenKeys.add(metadata.idempotency_key);
-      if (metadata.commit_lsn < lastLsn || (metadata.commit_lsn === lastLsn && metadata.commit_idx <= lastIdx)) {
-        outOfOrder++;
-        problem(`entry ${id}: (${metadata.commit_lsn}, ${metadata.commit_idx}) after (${lastLsn}, ${lastIdx})`);
-      }
-      lastLsn = metadata.commit_lsn;
-      lastIdx = metadata.commit_idx;
       const row = Number(record.id) - params.firstRowId;
       if (!Number.isInteger(row) || row < 0) {
         unexpected++;
         problem(`entry ${id}: unexpected row id ${record.id}`);
         continue;
       }
-      while (row >= seenRows.length) {
-        const grown = new Uint8Array(seenRows.length * 2);
-        grown.set(seenRows);
-        seenRows = grown;
+      const seen = table.seenAt(row, metadata.commit_lsn, metadata.commit_idx);
+      if (seen === 'same') {
+        duplicates++; // the same change again: its idempotency key is that of its position
+        continue;
       }
-      if (seenRows[row]) {
+      if (metadata.commit_lsn < lastLsn || (metadata.commit_lsn === lastLsn && metadata.commit_idx <= lastIdx)) {
+        outOfOrder++;
+        problem(`entry ${id}: (${metadata.commit_lsn}, ${metadata.commit_idx}) after (${lastLsn}, ${lastIdx})`);
+      }
+      lastLsn = metadata.commit_lsn;
+      lastIdx = metadata.commit_idx;
+      if (seen === 'other') {
         unexpected++;
         problem(`entry ${id}: row ${record.id} again under another idempotency key`);
         continue;
       }
-      seenRows[row] = 1;
       const committedAt = parseIsoMicros(metadata.commit_timestamp);
-      commitTimes.push(committedAt);
-      commitLatencies.push(receivedAt - committedAt);
-      sendLatencies.push(receivedAt - parseIsoMicros(record.sent_at));
+      table.add(row, metadata.commit_lsn, metadata.commit_idx, committedAt, receivedAt, parseIsoMicros(record.sent_at));
     }
   }
   redis.disconnect();
   const total = expected ?? 0;
   let missing = 0;
   for (let row = 0; row < total; row++) {
-    if (row >= seenRows.length || !seenRows[row]) {
+    if (!table.has(row)) {
       missing++;
       problem(`row ${params.firstRowId + row} never arrived`);
     }
@@ -263,21 +261,23 @@ async function runReader(params: ReaderParams): Promise<ReaderResult> {
   return {
     type: 'result',
     entries,
-    unique: seenKeys.size,
+    unique: table.count,
     duplicates,
     missing,
     unexpected,
     outOfOrder,
-    commitToVisible: stats(commitLatencies),
-    sendToVisible: stats(sendLatencies),
-    windows: windows(commitTimes, commitLatencies, 5_000),
+    commitToVisible: stats(table.column(COMMIT_TO_VISIBLE, 'measured')),
+    sendToVisible: stats(table.column(SEND_TO_VISIBLE, 'measured')),
+    warmUp: stats(table.column(COMMIT_TO_VISIBLE, 'warm-up')),
+    windows: windows(table.column(COMMITTED_AT, 'all'), table.column(COMMIT_TO_VISIBLE, 'all'), 5_000),
     problems,
   };
 }
 
-function stats(values: number[]): LatencyStats {
+function stats(values: Float64Array | number[]): LatencyStats {
   const sorted = Float64Array.from(values).sort();
-  const sum = values.reduce((a, b) => a + b, 0);
+  let sum = 0;
+  for (const value of values) sum += value;
   return {
     count: values.length,
     mean: values.length === 0 ? NaN : sum / values.length,
@@ -289,9 +289,9 @@ function stats(values: number[]): LatencyStats {
   };
 }
 
-function windows(times: number[], latencies: number[], sizeMs: number): ReaderResult['windows'] {
+function windows(times: Float64Array, latencies: Float64Array, sizeMs: number): ReaderResult['windows'] {
   if (times.length === 0) return [];
-  const origin = Math.min(...times.slice(0, 1000));
+  const origin = Math.min(...times.subarray(0, 1000));
   const buckets = new Map<number, number[]>();
   times.forEach((time, i) => {
     const bucket = Math.max(0, Math.floor((time - origin) / sizeMs));
@@ -305,6 +305,76 @@ function windows(times: number[], latencies: number[], sizeMs: number): ReaderRe
       const s = stats(list);
       return { fromS: (bucket * sizeMs) / 1000, count: s.count, p50: s.p50, p99: s.p99, max: s.max };
     });
+}
+
+/** Columns of RowTable's arrivals. */
+const COMMITTED_AT = 0;
+const COMMIT_TO_VISIBLE = 1;
+const SEND_TO_VISIBLE = 2;
+const ROW = 3;
+const COLUMNS = 4;
+
+/**
+ * What the reader saw per row of the load (row = id − firstRowId): the change's position, to tell a
+ * duplicate (the same change again) from a row arriving under another change, and its times in
+ * arrival order. Sized up front; grows by doubling only when the load writes more than announced.
+ */
+class RowTable {
+  private positions: Float64Array; // per row: commit_lsn, or 0 while unseen (an LSN is never 0)
+  private indexes: Int32Array; // per row: commit_idx
+  private times: Float64Array; // per arrival: COLUMNS values
+  count = 0;
+
+  constructor(
+    rows: number,
+    private readonly warmUpRows: number,
+  ) {
+    const size = Math.max(1024, Math.ceil(rows * 1.1));
+    this.positions = new Float64Array(size);
+    this.indexes = new Int32Array(size);
+    this.times = new Float64Array(size * COLUMNS);
+  }
+
+  has(row: number): boolean {
+    return row < this.positions.length && this.positions[row] !== 0;
+  }
+
+  /** Whether the row was seen: not at all, with this very change, or with another one. */
+  seenAt(row: number, lsn: number, idx: number): 'no' | 'same' | 'other' {
+    if (!this.has(row)) return 'no';
+    return this.positions[row] === lsn && this.indexes[row] === idx ? 'same' : 'other';
+  }
+
+  add(row: number, lsn: number, idx: number, committedAt: number, receivedAt: number, sentAt: number): void {
+    while (row >= this.positions.length) {
+      this.positions = grown(this.positions, this.positions.length * 2);
+      this.indexes = grown(this.indexes, this.indexes.length * 2);
+    }
+    if (this.count * COLUMNS >= this.times.length) this.times = grown(this.times, this.times.length * 2);
+    this.positions[row] = lsn;
+    this.indexes[row] = idx;
+    const at = this.count++ * COLUMNS;
+    this.times[at + COMMITTED_AT] = committedAt;
+    this.times[at + COMMIT_TO_VISIBLE] = receivedAt - committedAt;
+    this.times[at + SEND_TO_VISIBLE] = receivedAt - sentAt;
+    this.times[at + ROW] = row;
+  }
+
+  /** One column of the arrivals of the warm-up's rows, of the rows after it, or of all. */
+  column(column: number, rows: 'warm-up' | 'measured' | 'all'): Float64Array {
+    const values: number[] = [];
+    for (let at = 0; at < this.count * COLUMNS; at += COLUMNS) {
+      const warmUp = this.times[at + ROW]! < this.warmUpRows;
+      if (rows === 'all' || (rows === 'warm-up') === warmUp) values.push(this.times[at + column]!);
+    }
+    return Float64Array.from(values);
+  }
+}
+
+function grown<T extends Float64Array | Int32Array>(array: T, length: number): T {
+  const bigger = new (array.constructor as new (length: number) => T)(length);
+  bigger.set(array);
+  return bigger;
 }
 
 // The IPC channel keeps the agent alive until the parent's start message arrives; if the parent dies, go too.

@@ -23,6 +23,8 @@ export interface BenchSettings {
   /** Offered load of the latency and memory cases (rows — changes — per second). */
   rate: number;
   durationS: number;
+  /** Seconds of the same load before `durationS` (latency case): reported apart, not in its figure. */
+  latencyWarmUpS: number;
   /** Writer connections sharing the offered load. */
   writers: number;
   /** Rows per commit of the load (one multi-row INSERT); the rate counts rows (changes). */
@@ -81,6 +83,7 @@ export function readSettings(): BenchSettings {
     catchUpTimeoutS: int('BENCH_CATCHUP_TIMEOUT_S', 300),
     rate: int('BENCH_RATE', 2_000),
     durationS: int('BENCH_DURATION_S', 20),
+    latencyWarmUpS: int('BENCH_LATENCY_WARM_UP_S', 5, 0),
     writers: int('BENCH_WRITERS', 4),
     rowsPerCommit: int('BENCH_ROWS_PER_COMMIT', 1),
     sinkBatchSize: batch ? int('BENCH_BATCH_SIZE', 50) : undefined,
