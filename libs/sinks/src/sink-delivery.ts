@@ -36,6 +36,12 @@ export interface SinkDelivery<P> {
    * max_ack_pending bounds its receivers' outstanding messages, not its storage.
    */
   readonly inFlightBound?: number;
+  /**
+   * Starts in the background what the first call would otherwise do first (connect, load a script):
+   * a reader catching up keeps the event loop busy, and each of those round trips then waited a turn
+   * of it (≈0.26 s before a catch-up's first write). Failures are left to the calls, which report them.
+   */
+  prepare?(): void;
   /** The command for a message, or null when this sink writes nothing for it (settled at once). */
   toPayload(message: Message, groupId: string | null): P | null;
   /** `batchSize`: the sink's batch_size, to split a call into batches (default: the call is one batch). */

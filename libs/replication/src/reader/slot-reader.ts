@@ -506,6 +506,7 @@ export class SlotReaderSession {
       }
       const delivery = this.options.createDelivery(sink);
       if (!delivery) continue;
+      delivery.prepare?.();
       const onError = (e: unknown): void => this.options.log.error(`Sink ${sink.name}`, e);
       const metrics = this.options.metrics ?? NO_METRICS;
       const { database } = this.options.source;

@@ -52,6 +52,10 @@ export class RedisStreamDelivery implements SinkDelivery<StreamEntry> {
     this.writer = new RedisStreamWriter(client, destination.stream_key, destination.max_len, hasLsnStreamId);
   }
 
+  prepare(): void {
+    this.writer.prepare();
+  }
+
   toPayload(message: Message): StreamEntry {
     const id = this.destination.stream_id_mode === 'lsn' ? lsnStreamId(message) : '*';
     return this.entries.entry(id, redisStreamFields(message));

@@ -61,7 +61,7 @@ end
 return {attempted, failures, 0}
 `;
 
-const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_LUA).digest('hex');
+export const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_LUA).digest('hex');
 type ScriptReply = [attempted: number, failures: Array<number | string>, fenced: 0 | 1];
 
 /** The user's Redis will not run scripts for this user (ACL) or at all: XADD one by one instead. */
@@ -93,6 +93,19 @@ export class RedisStreamWriter {
     private readonly isOwnEntry: (id: string, fields: string[]) => boolean = () => false,
   ) {
     this.sender = new EncodedSender(client);
+  }
+
+  /** Connects and loads the script in the background (see SinkDelivery.prepare). */
+  prepare(): void {
+    void (async () => {
+      await ensureConnected(this.client);
+      await this.loadScript();
+    })().catch(() => undefined);
+  }
+
+  private async loadScript(): Promise<void> {
+    await this.client.script('LOAD', XADD_BATCH_LUA);
+    this.scriptLoaded = true;
   }
 
   /** `batchSize`: entries per batch (script call); a longer list goes as pipelined batches in one round trip. */
@@ -138,10 +151,7 @@ export class RedisStreamWriter {
     const outcomes: DeliveryOutcome[] = new Array(entries.length);
     let from = 0;
     while (from < entries.length) {
-      if (!this.scriptLoaded) {
-        await this.client.script('LOAD', XADD_BATCH_LUA);
-        this.scriptLoaded = true;
-      }
+      if (!this.scriptLoaded) await this.loadScript();
       const starts: number[] = [];
       const replies = await this.sender.send(estimateBytes(entries, from), (encoder) => {
         for (let start = from; start < entries.length; start += batchSize) {

@@ -3,7 +3,7 @@ import type { StoredRedisStringDestination } from '#core/entities/sink-destinati
 import type { Message } from '#replication/messages/message.js';
 import { redisStringOperation } from '#replication/messages/redis-string.js';
 import type { SinkDelivery } from '../sink-delivery.js';
-import type { DeliveryOutcome } from './redis-connection.js';
+import { type DeliveryOutcome, ensureConnected } from './redis-connection.js';
 import { RedisStringWriter, type StringCommand } from './redis-string-writer.js';
 
 /** Commands one delivery call may carry (batches of batch_size in one pipeline: one write, one read). */
@@ -20,6 +20,10 @@ export class RedisStringDelivery implements SinkDelivery<StringCommand> {
     private readonly client: Redis,
   ) {
     this.writer = new RedisStringWriter(client);
+  }
+
+  prepare(): void {
+    ensureConnected(this.client).catch(() => undefined);
   }
 
   toPayload(message: Message): StringCommand | null {
