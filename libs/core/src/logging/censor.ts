@@ -14,13 +14,10 @@ export function censorSecret(value: unknown, path: string[]): unknown {
 
 /** The URL with its password (user info or query parameter) masked; unparsable text with an `@` is redacted. */
 export function maskUrlCredentials(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    // A request path such as /api/sinks/x carries no credentials.
-    return text.includes('@') ? REDACTED : text;
-  }
+  // A request path such as /api/sinks/x carries no credentials. Asked first: constructing a URL from
+  // every logged request's path threw each time, 4-5 µs a call against 0.1-0.3 µs for this.
+  if (!URL.canParse(text)) return text.includes('@') ? REDACTED : text;
+  const url = new URL(text);
   let masked = false;
   if (url.password !== '') {
     url.password = MASK;
