@@ -45,7 +45,7 @@ export interface ReaderParams {
   streamKey: string;
   /** Read entries after this stream id (the warm-up's last). */
   afterId: string;
-  /** The first id of the measured rows (ids are a sequence: firstRowId, firstRowId + 1, …). */
+  /** The first id of the load's rows, its warm-up's included (ids are a sequence: firstRowId, firstRowId + 1, …). */
   firstRowId: number;
   /** Give up this long after the last new entry once the expected count is known. */
   idleTimeoutMs: number;

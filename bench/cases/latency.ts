@@ -78,7 +78,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const [[afterId]] = (await sinkRedis.xrevrange(STREAM_KEY, '+', '-', 'COUNT', 1)) as [[string, string[]]];
     // The load runs warmUpS before the measured durationS, by when every process's code is compiled and
     // its heap sized: in the load's first second, all starting at once on two cores, the agents' first
-    // collections took 40-75 ms each and commit→visible reached 100-200 ms.
+    // collections took 40-75 ms each and commit→visible reached 100-270 ms.
     const warmUpS = settings.latencyWarmUpS;
     const warmUpRows = settings.rate * warmUpS;
     log(

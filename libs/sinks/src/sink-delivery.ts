@@ -39,7 +39,8 @@ export interface SinkDelivery<P> {
   /**
    * Starts in the background what the first call would otherwise do first (connect, load a script):
    * a reader catching up keeps the event loop busy, and each of those round trips then waited a turn
-   * of it (≈0.26 s before a catch-up's first write). Failures are left to the calls, which report them.
+   * of it (a catch-up's first call took 0.3 s). Failures are left to the calls, which report them (a
+   * call after a failed attempt waits for the client's next one, up to its 2 s retry delay).
    */
   prepare?(): void;
   /** The command for a message, or null when this sink writes nothing for it (settled at once). */

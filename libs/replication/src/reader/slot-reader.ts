@@ -506,7 +506,7 @@ export class SlotReaderSession {
       }
       const delivery = this.options.createDelivery(sink);
       if (!delivery) continue;
-      delivery.prepare?.();
+      if (sink.status !== 'paused') delivery.prepare?.(); // a paused sink would hold a connection it does not use
       const onError = (e: unknown): void => this.options.log.error(`Sink ${sink.name}`, e);
       const metrics = this.options.metrics ?? NO_METRICS;
       const { database } = this.options.source;

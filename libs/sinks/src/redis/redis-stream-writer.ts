@@ -61,7 +61,7 @@ end
 return {attempted, failures, 0}
 `;
 
-export const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_LUA).digest('hex');
+const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_LUA).digest('hex');
 type ScriptReply = [attempted: number, failures: Array<number | string>, fenced: 0 | 1];
 
 /** The user's Redis will not run scripts for this user (ACL) or at all: XADD one by one instead. */
