@@ -181,9 +181,10 @@ async function runReader(params: ReaderParams): Promise<ReaderResult> {
   process.send!({ type: 'ready' });
 
   // Typed arrays of the load's size, made before the load starts: while it runs, the reader only
-  // writes into them. A Set of keys and growing arrays had to be rehashed or copied whole at each
-  // doubling (at 256k and 512k entries, 90–230 ms with the machine busy), and every entry XREAD
-  // returned meanwhile was timestamped that much late: the product's p99 carried the reader's stalls.
+  // writes into them. A Set of keys and three growing arrays were rehashed or copied whole as they
+  // grew (stalls of 86, 125 and 232 ms at 26, 52 and 58 s into a run, with the machine busy), and
+  // every entry XREAD returned meanwhile was timestamped that much late: the product's p99 carried
+  // the reader's stalls.
   const table = new RowTable(params.expectedRows, params.warmUpRows);
   const problems: string[] = [];
   const problem = (text: string): void => {

@@ -7,6 +7,9 @@ import { findPostgresBinaries, startPostgresServer, type PostgresServer } from '
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import type { BenchSettings } from './settings.js';
 
+/** Which private Postgres: the source databases' or Sluice's metadata's. */
+export type BenchServer = 'source' | 'metadata';
+
 /**
  * The servers of one bench run, on free ports in a temp directory: a private Postgres for the source
  * databases, another for Sluice's metadata databases, and a private Redis (Sluice's internal Redis
@@ -14,9 +17,6 @@ import type { BenchSettings } from './settings.js';
  * Sluice's database, not the user's): on one server, the slot's walsender read every byte of WAL
  * the Sequin Stream store wrote, and the store's commits waited on the source's WAL flushes.
  */
-/** Which private Postgres: the source databases' or Sluice's metadata's. */
-export type BenchServer = 'source' | 'metadata';
-
 export interface BenchEnvironment {
   postgres: PostgresServer;
   metadataPostgres: PostgresServer;

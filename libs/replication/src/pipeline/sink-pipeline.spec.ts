@@ -1,8 +1,8 @@
 import { waitFor } from '#testing/databases.js';
+import { pushTestMessage } from '#testing/pipeline-messages.js';
 import type { DeliveryOutcome } from '#sinks/redis/redis-connection.js';
 import type { Message } from '../messages/message.js';
 import { FlushTracker } from './flush-tracker.js';
-import { pushTestMessage } from './test-pipeline-message.js';
 import {
   type OrderingMode,
   type ParkedRecord,
@@ -65,24 +65,20 @@ function harness(
   } = {},
 ) {
   const received: Payload[] = [];
-  const batches: number[] = [];
-  const batchSizes: number[] = [];
   const dead: string[] = [];
   const failures: string[] = [];
   let failing: (p: Payload) => boolean = () => false;
   /** Whether the next call rejects (a bug in a delivery, not an outcome). */
   let rejecting: () => boolean = () => false;
-  /** Every call: when it was made and what it carried. */
-  const calls: Array<{ at: number; values: number[] }> = [];
+  /** Every call: when it was made, what it carried and the batch_size it was given. */
+  const calls: Array<{ at: number; values: number[]; batchSize: number }> = [];
   let concurrent = 0;
   let maxConcurrent = 0;
   const tracker = new FlushTracker(0n);
   const hooks: PipelineHooks<Payload> = {
     async deliver(payloads, batchSize): Promise<DeliveryOutcome[]> {
       if (rejecting()) throw new Error('a bug in the delivery');
-      calls.push({ at: Date.now(), values: payloads.map((p) => p.value) });
-      batches.push(payloads.length);
-      batchSizes.push(batchSize);
+      calls.push({ at: Date.now(), values: payloads.map((p) => p.value), batchSize });
       maxConcurrent = Math.max(maxConcurrent, ++concurrent);
       await new Promise((r) => setTimeout(r, 2));
       concurrent--;
@@ -138,8 +134,13 @@ function harness(
     pipeline,
     tracker,
     received,
-    batches,
-    batchSizes,
+    /** Messages per call, in call order. */
+    get batches(): number[] {
+      return calls.map((c) => c.values.length);
+    },
+    get batchSizes(): number[] {
+      return calls.map((c) => c.batchSize);
+    },
     dead,
     failures,
     push,

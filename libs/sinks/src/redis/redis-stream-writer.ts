@@ -97,10 +97,9 @@ export class RedisStreamWriter {
 
   /** Connects and loads the script in the background (see SinkDelivery.prepare). */
   prepare(): void {
-    void (async () => {
-      await ensureConnected(this.client);
-      await this.loadScript();
-    })().catch(() => undefined);
+    ensureConnected(this.client)
+      .then(() => this.loadScript())
+      .catch(() => undefined);
   }
 
   private async loadScript(): Promise<void> {

@@ -1,10 +1,10 @@
 import { FlushTracker } from '#replication/pipeline/flush-tracker.js';
 import { SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
-import { pushTestMessage } from '#replication/pipeline/test-pipeline-message.js';
 import type { LoadedSink } from '#replication/reader/loaded-sink.js';
 import { pipelineSettingsOf } from '#replication/reader/sink-runtime.js';
 import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
 import { waitFor } from '#testing/databases.js';
+import { pushTestMessage } from '#testing/pipeline-messages.js';
 import { SequinStreamDelivery } from './sequin-stream-delivery.js';
 
 const MB = 1024 * 1024;

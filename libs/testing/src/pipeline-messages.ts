@@ -1,9 +1,9 @@
-import type { Message } from '../messages/message.js';
-import type { FlushTracker } from './flush-tracker.js';
-import type { PipelineMessage, SinkPipeline } from './sink-pipeline.js';
+import type { Message } from '#replication/messages/message.js';
+import type { FlushTracker } from '#replication/pipeline/flush-tracker.js';
+import type { PipelineMessage, SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
 
 /**
- * Test support: pushes message number `seq` (a transaction of its own at LSN seq × 10, key `k<seq>`)
+ * Pushes message number `seq` (a transaction of its own at LSN seq × 10, key `k<seq>`)
  * into `pipeline`, as a reader would, and closes its transaction.
  */
 export function pushTestMessage<P>(
