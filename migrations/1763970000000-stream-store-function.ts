@@ -32,7 +32,7 @@ export class StreamStoreFunction1763970000000 implements MigrationInterface {
  * also when it is made on an empty, never analysed table (EXPLAIN of the prepared statement), as a
  * connection's first store makes it; an ANALYZE of the table makes it again.
  */
-const STORE_FUNCTION = `
+export const STORE_FUNCTION = `
   CREATE FUNCTION sluice_stream_store(p_account uuid, p_sink uuid, p_input json, p_data text)
   RETURNS integer
   LANGUAGE plpgsql

@@ -7,6 +7,7 @@ import { ParkedGroups1763940000000 } from './1763940000000-parked-groups.js';
 import { StreamMessagesAccountFk1763950000000 } from './1763950000000-stream-messages-account-fk.js';
 import { StreamReceiveAsyncCommit1763960000000 } from './1763960000000-stream-receive-async-commit.js';
 import { StreamStoreFunction1763970000000 } from './1763970000000-stream-store-function.js';
+import { StreamMessagesSinkFk1763980000000 } from './1763980000000-stream-messages-sink-fk.js';
 
 /** In order. Listed explicitly: globbing compiled files is fragile under ESM. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   StreamMessagesAccountFk1763950000000,
   StreamReceiveAsyncCommit1763960000000,
   StreamStoreFunction1763970000000,
+  StreamMessagesSinkFk1763980000000,
 ];

@@ -13,7 +13,8 @@ export const MESSAGE_SEPARATOR = '\u001e';
 
 /**
  * Stores messages newer than the sink's cursor and moves the cursor, in one round trip:
- * sluice_stream_store (migration 1763970000000) takes the sink's heads lock, then stores in one
+ * sluice_stream_store (migrations 1763970000000 and 1763980000000) takes the sink's heads lock, locks
+ * the sink's row (a sink deleted meanwhile fails the store, SQLSTATE 23503), then stores in one
  * statement. $1 account, $2 sink, $3 a JSON array of `[idempotency_key, group_id, commit_lsn,
  * commit_idx]`, $4 the messages' JSON texts joined by MESSAGE_SEPARATOR in the same order (they go in
  * as they are, where inside the JSON array every quote of every message was escaped in JavaScript and

@@ -49,6 +49,24 @@ describe('StreamStore', () => {
       [sinkId],
     );
 
+  /** A sink like the test's own, in the same account. */
+  const newSink = async (name: string): Promise<string> => {
+    const [{ id }] = (await dataSource.query(
+      `INSERT INTO sinks (account_id, name, postgres_database_id, destination, source, actions, batch_size, start_lsn)
+       SELECT account_id, $2, postgres_database_id, destination, source, actions, batch_size, start_lsn
+         FROM sinks WHERE id = $1 RETURNING id`,
+      [sinkId, name],
+    )) as Array<{ id: string }>;
+    return id;
+  };
+
+  const countOf = async (id: string): Promise<number> => {
+    const [{ n }] = (await dataSource.query(`SELECT count(*)::int AS n FROM stream_messages WHERE sink_id = $1`, [
+      id,
+    ])) as Array<{ n: number }>;
+    return n;
+  };
+
   it('stores every message as given, in order, with its group and head flag', async () => {
     const texts = ['{"a":"x\\"y"}', '{"b":[1,2,"\\u001e"]}', '{"c":"ünïcødé 🚀"}', '{"d":null}'];
     const count = await store.store(accountId, sinkId, [
@@ -139,18 +157,7 @@ describe('StreamStore', () => {
   });
 
   it("deletes a deleted sink's messages with it, and stores nothing for a sink that is gone", async () => {
-    const [{ id: doomed }] = (await dataSource.query(
-      `INSERT INTO sinks (account_id, name, postgres_database_id, destination, source, actions, batch_size, start_lsn)
-       SELECT account_id, 'doomed', postgres_database_id, destination, source, actions, batch_size, start_lsn
-         FROM sinks WHERE id = $1 RETURNING id`,
-      [sinkId],
-    )) as Array<{ id: string }>;
-    const countOf = async (id: string): Promise<number> => {
-      const [{ n }] = (await dataSource.query(`SELECT count(*)::int AS n FROM stream_messages WHERE sink_id = $1`, [
-        id,
-      ])) as Array<{ n: number }>;
-      return n;
-    };
+    const doomed = await newSink('doomed');
     await store.store(accountId, sinkId, [message(59, '{"kept":1}')]);
     const kept = await countOf(sinkId);
     expect(kept).toBeGreaterThan(0);
@@ -160,7 +167,61 @@ describe('StreamStore', () => {
     await dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
     expect(await countOf(doomed)).toBe(0);
     expect(await countOf(sinkId)).toBe(kept);
-    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toThrow();
+    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toThrow(/does not exist/);
     expect(await countOf(doomed)).toBe(0);
+  });
+
+  describe('a sink deleted while a store runs leaves none of its messages behind', () => {
+    /** A statement starting with `query` waits for a lock. */
+    const waitingForLock = (query: string): Promise<true> =>
+      waitFor(async () => {
+        const rows = (await dataSource.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)`,
+          [query],
+        )) as unknown[];
+        return rows.length > 0;
+      });
+
+    it('the store first: the deletion waits for it and deletes what it stored', async () => {
+      const doomed = await newSink('doomed-while-storing');
+      // Stored before: its cursor exists, so the store below moves it without the cursor's key check.
+      await store.store(accountId, doomed, [message(69, '{"before":1}')]);
+      const storing = dataSource.createQueryRunner();
+      await storing.connect();
+      try {
+        await storing.startTransaction();
+        const input = JSON.stringify([[message(70, '').idempotencyKey, 'public.t:1', '70', 0, '{"a":1}']]);
+        await storing.query(`SELECT sluice_stream_store($1, $2, $3::json, NULL)`, [accountId, doomed, input]);
+        let deleted = false;
+        const deleting = dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]).finally(() => (deleted = true));
+        await waitingForLock('DELETE FROM sinks');
+        expect(deleted).toBe(false);
+        await storing.commitTransaction();
+        await deleting;
+        expect(await countOf(doomed)).toBe(0);
+      } finally {
+        if (storing.isTransactionActive) await storing.rollbackTransaction();
+        await storing.release();
+      }
+    });
+
+    it('the deletion first: the store waits for it and then fails, storing nothing', async () => {
+      const doomed = await newSink('deleted-before-store');
+      const deleting = dataSource.createQueryRunner();
+      await deleting.connect();
+      try {
+        await deleting.startTransaction();
+        await deleting.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
+        const storing = store.store(accountId, doomed, [message(80, '{"late":1}')]);
+        storing.catch(() => undefined); // awaited below
+        await waitingForLock('SELECT sluice_stream_store');
+        await deleting.commitTransaction();
+        await expect(storing).rejects.toThrow(/does not exist/);
+        expect(await countOf(doomed)).toBe(0);
+      } finally {
+        if (deleting.isTransactionActive) await deleting.rollbackTransaction();
+        await deleting.release();
+      }
+    });
   });
 });
