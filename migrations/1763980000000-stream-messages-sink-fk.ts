@@ -9,8 +9,12 @@ import { STORE_FUNCTION } from './1763970000000-stream-store-function.js';
  * - a store locks its sink's row as the key's check did (FOR KEY SHARE), once, after its heads lock,
  *   and fails as the check did (SQLSTATE 23503) when the sink is gone. A deletion thus waits for a
  *   store in flight, and a store waits for a deletion in flight and then finds the sink gone;
- * - deleting a sink deletes its messages (an AFTER DELETE trigger, as ON DELETE CASCADE is). Its
- *   statement's snapshot is taken after the row's deletion, which came after any store's commit.
+ * - deleting a sink deletes its messages, in a BEFORE DELETE trigger on sinks: it runs once the row is
+ *   locked (after any store in flight committed), with a snapshot taken then (in READ COMMITTED, which
+ *   Sluice uses; a REPEATABLE READ deletion would miss a store that committed after its snapshot). It
+ *   runs before the other keys' cascades, as the key's cascade did (the oldest trigger, fired first):
+ *   deleting stream_outstanding's rows before the messages would deadlock with an ack or receive,
+ *   which lock messages and then their outstanding shard.
  */
 export class StreamMessagesSinkFk1763980000000 implements MigrationInterface {
   name = 'StreamMessagesSinkFk1763980000000';
@@ -19,7 +23,7 @@ export class StreamMessagesSinkFk1763980000000 implements MigrationInterface {
     await q.query(`ALTER TABLE stream_messages DROP CONSTRAINT stream_messages_sink_id_fkey`);
     await q.query(DELETE_MESSAGES_FUNCTION);
     await q.query(`
-      CREATE TRIGGER sinks_delete_stream_messages AFTER DELETE ON sinks
+      CREATE TRIGGER sinks_delete_stream_messages BEFORE DELETE ON sinks
       FOR EACH ROW EXECUTE FUNCTION sluice_delete_stream_messages()`);
     await q.query(storeFunctionCheckingTheSink());
   }

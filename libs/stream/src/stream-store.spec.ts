@@ -167,7 +167,10 @@ describe('StreamStore', () => {
     await dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
     expect(await countOf(doomed)).toBe(0);
     expect(await countOf(sinkId)).toBe(kept);
-    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toThrow(/does not exist/);
+    await expect(store.store(accountId, doomed, [message(62, '{"c":3}')])).rejects.toMatchObject({
+      code: '23503',
+      message: expect.stringMatching(/does not exist/),
+    });
     expect(await countOf(doomed)).toBe(0);
   });
 
@@ -176,7 +179,8 @@ describe('StreamStore', () => {
     const waitingForLock = (query: string): Promise<true> =>
       waitFor(async () => {
         const rows = (await dataSource.query(
-          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)`,
+          `SELECT 1 FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, $1)`,
           [query],
         )) as unknown[];
         return rows.length > 0;
@@ -184,7 +188,8 @@ describe('StreamStore', () => {
 
     it('the store first: the deletion waits for it and deletes what it stored', async () => {
       const doomed = await newSink('doomed-while-storing');
-      // Stored before: its cursor exists, so the store below moves it without the cursor's key check.
+      // Stored before: its cursor exists, so the store below only updates it (no check of the cursor's
+      // own key, which would lock the sink's row too) and the sink's row is locked by the store alone.
       await store.store(accountId, doomed, [message(69, '{"before":1}')]);
       const storing = dataSource.createQueryRunner();
       await storing.connect();
@@ -192,6 +197,9 @@ describe('StreamStore', () => {
         await storing.startTransaction();
         const input = JSON.stringify([[message(70, '').idempotencyKey, 'public.t:1', '70', 0, '{"a":1}']]);
         await storing.query(`SELECT sluice_stream_store($1, $2, $3::json, NULL)`, [accountId, doomed, input]);
+        await expect(
+          dataSource.query(`SELECT 1 FROM sinks WHERE id = $1 FOR UPDATE NOWAIT`, [doomed]),
+        ).rejects.toMatchObject({ code: '55P03' }); // the store holds the sink's row
         let deleted = false;
         const deleting = dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]).finally(() => (deleted = true));
         await waitingForLock('DELETE FROM sinks');
@@ -202,6 +210,29 @@ describe('StreamStore', () => {
       } finally {
         if (storing.isTransactionActive) await storing.rollbackTransaction();
         await storing.release();
+      }
+    });
+
+    it("deletes the messages before the sink's other rows, as an ack locks them: no deadlock", async () => {
+      const doomed = await newSink('deleted-while-acking');
+      await store.store(accountId, doomed, [message(75, '{"acking":1}')]);
+      await dataSource.query(`INSERT INTO stream_outstanding (sink_id, shard, n) VALUES ($1, 0, 1)`, [doomed]);
+      const acking = dataSource.createQueryRunner();
+      await acking.connect();
+      try {
+        // An ack locks its messages (deletes them), then updates its outstanding shard.
+        await acking.startTransaction();
+        await acking.query(`SELECT 1 FROM stream_messages WHERE sink_id = $1 FOR UPDATE`, [doomed]);
+        const deleting = dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
+        await waitingForLock('DELETE FROM sinks');
+        // The deletion waits on the message, and has not locked the shard the ack updates next.
+        await acking.query(`SELECT 1 FROM stream_outstanding WHERE sink_id = $1 FOR UPDATE NOWAIT`, [doomed]);
+        await acking.commitTransaction();
+        await deleting;
+        expect(await countOf(doomed)).toBe(0);
+      } finally {
+        if (acking.isTransactionActive) await acking.rollbackTransaction();
+        await acking.release();
       }
     });
 
@@ -216,7 +247,10 @@ describe('StreamStore', () => {
         storing.catch(() => undefined); // awaited below
         await waitingForLock('SELECT sluice_stream_store');
         await deleting.commitTransaction();
-        await expect(storing).rejects.toThrow(/does not exist/);
+        await expect(storing).rejects.toMatchObject({
+          code: '23503',
+          message: expect.stringMatching(/does not exist/),
+        });
         expect(await countOf(doomed)).toBe(0);
       } finally {
         if (deleting.isTransactionActive) await deleting.rollbackTransaction();

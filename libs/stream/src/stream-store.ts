@@ -90,6 +90,8 @@ export interface AckOutcome {
  *   the same group; acks among themselves touch different groups (one outstanding per group).
  * - receive: receives one at a time, so max_ack_pending holds across API processes. Acks and stores
  *   do not wait for it; rows are claimed FOR UPDATE SKIP LOCKED.
+ * A store also locks its sink's row (FOR KEY SHARE), as a foreign key would, so that a sink deleted
+ * meanwhile takes every message stored for it along (migration 1763980000000).
  * Store, receive and ack are one round trip each (database functions that lock, then run their statement).
  */
 @Injectable()
