@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { addTo, type CallFrame, frameName, largest } from './lib/profile-frames.js';
+import { stagesOf } from './lib/profile-stages.js';
 
 /**
  * Where the time goes: self time of a `--cpu-prof` profile by area (Sluice's own directories, each npm
  * package, GC, idle) and by function, optionally only inside a case's measured window.
  *
  *   BENCH_LIMITS=off node --cpu-prof --cpu-prof-dir=prof dist/bench/run.js catch-up
- *   node dist/bench/profile-summary.js prof/CPU.*.cpuprofile catch-up
+ *   node dist/bench/profile-summary.js prof/CPU.*.cpuprofile catch-up [changes]
+ *
+ * With the number of changes (or rows) in the window, the time by stage is also given per change.
  *
  * With a case name the window is read from bench/results/latest.json (`details.profile_window_us`,
  * the monotonic-clock microseconds V8 stamps its samples with).
@@ -15,6 +18,7 @@ import { addTo, type CallFrame, frameName, largest } from './lib/profile-frames.
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 
 interface Profile {
@@ -35,7 +39,7 @@ function area(url: string, functionName: string): string {
 }
 
 function main(): void {
-  const [file, caseName] = process.argv.slice(2);
+  const [file, caseName, countArg] = process.argv.slice(2);
   if (!file) {
     process.stderr.write('usage: node dist/bench/profile-summary.js <file.cpuprofile> [case]\n');
     process.exit(2);
@@ -59,12 +63,17 @@ function main(): void {
     self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + delta);
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const stages = stagesOf(new Map(profile.nodes.map((node) => [node.id, { ...node, parent: parents.get(node.id) }])));
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const byStage = new Map<string, number>();
   for (const [id, micros] of self) {
     const { callFrame } = nodes.get(id)!;
     addTo(byArea, area(callFrame.url, callFrame.functionName), micros);
     addTo(byFunction, frameName(callFrame), micros);
+    addTo(byStage, stages.get(id)!, micros);
   }
   const busy = total - (byArea.get('(idle)') ?? 0);
   const print = (title: string, entries: Map<string, number>, limit: number): void => {
@@ -77,6 +86,14 @@ function main(): void {
   process.stdout.write(
     `${window ? `window ${caseName}: ` : ''}${(total / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy\n`,
   );
+  print('by stage of the data path (nearest frame with a stage, from the leaf up)', byStage, 10);
+  const count = Number(countArg);
+  if (count > 0) {
+    process.stdout.write(`\nby stage, per change (${count} in the window)\n`);
+    for (const [name, micros] of largest(byStage, 10)) {
+      process.stdout.write(`${(micros / count).toFixed(2).padStart(8)} µs  ${name}\n`);
+    }
+  }
   print('by area (self time)', byArea, 25);
   print('by function (self time)', byFunction, 40);
 }
