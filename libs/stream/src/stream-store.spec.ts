@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from '#core/database/data-source-options.js';
 import { createMetadataDatabase, type MetadataDatabase, waitFor } from '#testing/databases.js';
 import { HEADS_LOCK_SEED } from './stream-sql.js';
@@ -67,6 +67,19 @@ describe('StreamStore', () => {
     return n;
   };
 
+  /** Runs `work` in a transaction of its own connection, which `work` commits; rolled back if it does not. */
+  const inOwnTransaction = async (work: (runner: QueryRunner) => Promise<void>): Promise<void> => {
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await work(runner);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  };
+
   it('stores every message as given, in order, with its group and head flag', async () => {
     const texts = ['{"a":"x\\"y"}', '{"b":[1,2,"\\u001e"]}', '{"c":"ünïcødé 🚀"}', '{"d":null}'];
     const count = await store.store(accountId, sinkId, [
@@ -131,10 +144,7 @@ describe('StreamStore', () => {
   });
 
   it("stores under the sink's heads lock, exclusively: a store waits while an ack's hand-over holds it", async () => {
-    const holder = dataSource.createQueryRunner();
-    await holder.connect();
-    try {
-      await holder.startTransaction();
+    await inOwnTransaction(async (holder) => {
       // Shared, as an ack takes it: a store must still wait.
       await holder.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended($1, ${HEADS_LOCK_SEED}))`, [sinkId]);
       let done = false;
@@ -142,7 +152,7 @@ describe('StreamStore', () => {
       await waitFor(async () => {
         const rows = (await holder.query(
           `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-              AND (classid::bigint << 32 | objid::bigint) = hashtextextended($1, ${HEADS_LOCK_SEED})`,
+            AND (classid::bigint << 32 | objid::bigint) = hashtextextended($1, ${HEADS_LOCK_SEED})`,
           [sinkId],
         )) as unknown[];
         return rows.length > 0;
@@ -150,10 +160,7 @@ describe('StreamStore', () => {
       expect(done).toBe(false);
       await holder.commitTransaction();
       expect(await storing).toBe(1);
-    } finally {
-      if (holder.isTransactionActive) await holder.rollbackTransaction();
-      await holder.release();
-    }
+    });
   });
 
   it("deletes a deleted sink's messages with it, and stores nothing for a sink that is gone", async () => {
@@ -191,10 +198,7 @@ describe('StreamStore', () => {
       // Stored before: its cursor exists, so the store below only updates it (no check of the cursor's
       // own key, which would lock the sink's row too) and the sink's row is locked by the store alone.
       await store.store(accountId, doomed, [message(69, '{"before":1}')]);
-      const storing = dataSource.createQueryRunner();
-      await storing.connect();
-      try {
-        await storing.startTransaction();
+      await inOwnTransaction(async (storing) => {
         const input = JSON.stringify([[message(70, '').idempotencyKey, 'public.t:1', '70', 0, '{"a":1}']]);
         await storing.query(`SELECT sluice_stream_store($1, $2, $3::json, NULL)`, [accountId, doomed, input]);
         await expect(
@@ -207,21 +211,15 @@ describe('StreamStore', () => {
         await storing.commitTransaction();
         await deleting;
         expect(await countOf(doomed)).toBe(0);
-      } finally {
-        if (storing.isTransactionActive) await storing.rollbackTransaction();
-        await storing.release();
-      }
+      });
     });
 
     it("deletes the messages before the sink's other rows, as an ack locks them: no deadlock", async () => {
       const doomed = await newSink('deleted-while-acking');
       await store.store(accountId, doomed, [message(75, '{"acking":1}')]);
       await dataSource.query(`INSERT INTO stream_outstanding (sink_id, shard, n) VALUES ($1, 0, 1)`, [doomed]);
-      const acking = dataSource.createQueryRunner();
-      await acking.connect();
-      try {
-        // An ack locks its messages (deletes them), then updates its outstanding shard.
-        await acking.startTransaction();
+      // An ack locks its messages (deletes them), then updates its outstanding shard.
+      await inOwnTransaction(async (acking) => {
         await acking.query(`SELECT 1 FROM stream_messages WHERE sink_id = $1 FOR UPDATE`, [doomed]);
         const deleting = dataSource.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
         await waitingForLock('DELETE FROM sinks');
@@ -230,18 +228,12 @@ describe('StreamStore', () => {
         await acking.commitTransaction();
         await deleting;
         expect(await countOf(doomed)).toBe(0);
-      } finally {
-        if (acking.isTransactionActive) await acking.rollbackTransaction();
-        await acking.release();
-      }
+      });
     });
 
     it('the deletion first: the store waits for it and then fails, storing nothing', async () => {
       const doomed = await newSink('deleted-before-store');
-      const deleting = dataSource.createQueryRunner();
-      await deleting.connect();
-      try {
-        await deleting.startTransaction();
+      await inOwnTransaction(async (deleting) => {
         await deleting.query(`DELETE FROM sinks WHERE id = $1`, [doomed]);
         const storing = store.store(accountId, doomed, [message(80, '{"late":1}')]);
         storing.catch(() => undefined); // awaited below
@@ -252,10 +244,7 @@ describe('StreamStore', () => {
           message: expect.stringMatching(/does not exist/),
         });
         expect(await countOf(doomed)).toBe(0);
-      } finally {
-        if (deleting.isTransactionActive) await deleting.rollbackTransaction();
-        await deleting.release();
-      }
+      });
     });
   });
 });
