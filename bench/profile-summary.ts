@@ -41,7 +41,7 @@ function area(url: string, functionName: string): string {
 function main(): void {
   const [file, caseName, countArg] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: node dist/bench/profile-summary.js <file.cpuprofile> [case]\n');
+    process.stderr.write('usage: node dist/bench/profile-summary.js <file.cpuprofile> [case [changes]]\n');
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;

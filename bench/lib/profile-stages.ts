@@ -2,28 +2,30 @@ import type { CallFrame } from './profile-frames.js';
 
 /**
  * The stages of Sluice's data path, by the files their code is in (compiled paths under dist/ and npm
- * packages). A sample counts for the stage of its nearest frame that has one, looking from the leaf up:
- * a Buffer write called while encoding an entry is payload, the same write called by the Redis writer
- * is write. Checked in order.
+ * packages), checked in order. A sample counts for the stage of its nearest frame that has one,
+ * looking from the leaf up: a Buffer write called while a stream entry is encoded counts for the
+ * write, a JSON.stringify called while a message is made for the JSON. node-pg's parser and row
+ * building count for decode (the backfill reads its rows with it; other node-pg connections read
+ * little), its serializer for the write (the Sequin Stream store's statements).
  */
 const STAGES: ReadonlyArray<readonly [string, RegExp]> = [
   ['metrics (prom-client)', /prom-client|apps\/worker\/src\/metrics|reader\/reader-metrics/],
   [
     'decode: pgoutput (backfill: node-pg rows)',
-    /pg-logical-replication|replication\/src\/pgoutput|pg-protocol\/dist\/parser/,
+    /pg-logical-replication|replication\/src\/pgoutput|pg-protocol\/dist\/parser|node_modules\/pg\/lib\/result\.js/,
   ],
   [
-    'payload: message JSON, RESP entry',
-    /messages\/(message-json|redis-stream|redis-string|idempotency-key)|redis\/(stream-entry|redis-stream-delivery|redis-string-delivery)|sequin-stream-delivery/,
+    'JSON: message JSON, stream fields',
+    /messages\/(message-json|redis-stream|redis-string|idempotency-key)|redis\/redis-(stream|string)-delivery|sequin-stream-delivery/,
   ],
   [
-    'envelope: values, message, routing, group id',
+    'envelope: reader, values, message, routing, group id',
     /messages\/(change-body|envelope|group-id|commit-timestamp)|replication\/src\/(encoding|routing|annotations)|reader\/(sink-runtime|slot-reader)/,
   ],
   ['hand-off: sink pipelines, flush tracking', /replication\/src\/pipeline/],
   [
-    'write: Redis client, sockets, replies, store',
-    /sinks\/src\/redis\/|ioredis|redis-parser|stream-store|pg-protocol\/dist\/(serializer|buffer-writer)|node_modules\/(pg|typeorm)\//,
+    'XADD / SET / store: RESP encoding, clients, sockets, replies',
+    /sinks\/src\/redis\/|ioredis|redis-parser|stream-store|pg-protocol\/dist\/(serializer|buffer-writer)|node_modules\/pg\/lib\/utils\.js|node_modules\/typeorm\//,
   ],
 ];
 
