@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import { randomSuffix, testRedisUrl } from '#testing/databases.js';
 import { hasLsnStreamId } from './redis-stream-delivery.js';
 import { RedisStreamWriter, type StreamEntry, StreamEntryEncoder } from './redis-stream-writer.js';
@@ -189,5 +194,36 @@ describe('RedisStreamWriter batches', () => {
       expect(await writer.write([named(2), named(3)], 1)).toEqual([{ ok: true }, { ok: true }]);
       expect(await values()).toEqual(['1', '2', '3']);
     });
+  });
+});
+
+/** On a private Redis: its script cache is flushed, which on the shared test Redis would disturb other suites. */
+describe('RedisStreamWriter when Redis lost its scripts', () => {
+  let dir: string;
+  let server: RedisServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-writer-scripts-'));
+    server = await startRedisServer({ dir });
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the script again and writes every entry once', async () => {
+    const writer = new RedisStreamWriter(redis, 'lost-scripts', null);
+    const loads = jest.spyOn(redis, 'script');
+    expect(await writer.write([streamEntry('*', ['n', '1'])])).toEqual([{ ok: true }]);
+    await redis.script('FLUSH');
+    expect(await writer.write([streamEntry('*', ['n', '2']), streamEntry('*', ['n', '3'])], 1)).toEqual([
+      { ok: true },
+      { ok: true },
+    ]);
+    expect((await redis.xrange('lost-scripts', '-', '+')).map(([, fields]) => fields[1])).toEqual(['1', '2', '3']);
+    expect(loads.mock.calls.filter(([command]) => command === 'LOAD')).toHaveLength(2);
   });
 });

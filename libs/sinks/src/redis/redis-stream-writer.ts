@@ -78,8 +78,12 @@ const scriptsRefused = (error: unknown): boolean =>
  */
 export class RedisStreamWriter {
   private useScript = true;
-  /** Whether this connection's Redis is known to have the script (EVALSHA then needs no EVAL). */
-  private scriptLoaded = false;
+  /**
+   * The script's load on this connection's Redis, done or in flight (EVALSHA then needs no EVAL): one
+   * load whether prepare() or the first call asks first. Null before it and after it failed or Redis
+   * lost its scripts.
+   */
+  private scriptLoad: Promise<void> | null = null;
   private readonly sender: EncodedSender;
 
   /**
@@ -102,9 +106,15 @@ export class RedisStreamWriter {
       .catch(() => undefined);
   }
 
-  private async loadScript(): Promise<void> {
-    await this.client.script('LOAD', XADD_BATCH_LUA);
-    this.scriptLoaded = true;
+  private loadScript(): Promise<void> {
+    this.scriptLoad ??= this.client.script('LOAD', XADD_BATCH_LUA).then(
+      () => undefined,
+      (error: unknown) => {
+        this.scriptLoad = null;
+        throw error;
+      },
+    );
+    return this.scriptLoad;
   }
 
   /** `batchSize`: entries per batch (script call); a longer list goes as pipelined batches in one round trip. */
@@ -150,7 +160,7 @@ export class RedisStreamWriter {
     const outcomes: DeliveryOutcome[] = new Array(entries.length);
     let from = 0;
     while (from < entries.length) {
-      if (!this.scriptLoaded) await this.loadScript();
+      await this.loadScript();
       const starts: number[] = [];
       const replies = await this.sender.send(estimateBytes(entries, from), (encoder) => {
         for (let start = from; start < entries.length; start += batchSize) {
@@ -169,7 +179,7 @@ export class RedisStreamWriter {
         if (reply.status === 'rejected') {
           if (!String(reply.reason?.message).startsWith('NOSCRIPT')) throw reply.reason;
           // Redis lost its scripts (restart, SCRIPT FLUSH): nothing from here on ran (later batches are fenced).
-          this.scriptLoaded = false;
+          this.scriptLoad = null;
           resendFrom = start;
           break;
         }

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { StoredRedisStreamDestination, StoredRedisStringDestination } from '#core/entities/sink-destination.js';
 import { testRedisUrl, waitFor } from '#testing/databases.js';
@@ -39,6 +40,16 @@ describe('SinkDelivery.prepare', () => {
     await waitFor(
       async () => client.status === 'ready' && (await lastCommandOf('prepare-spec-stream')) === 'script|load',
     );
+  });
+
+  it('loads the script once when the first call comes before prepare() has its answer', async () => {
+    const client = connectSinkRedis(connection, 'prepare-spec-once');
+    const delivery = track(new RedisStreamDelivery({ ...streamDestination, stream_key: 'prepare-spec-once' }, client));
+    const loads = jest.spyOn(client, 'script');
+    delivery.prepare();
+    const entry = new StreamEntryEncoder().entry('*', ['record', '{}']);
+    expect(await delivery.deliver([entry])).toEqual([{ ok: true }]);
+    expect(loads).toHaveBeenCalledTimes(1);
   });
 
   it('connects a Redis String sink', async () => {
