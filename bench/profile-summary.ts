@@ -63,9 +63,7 @@ function main(): void {
     self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + delta);
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const parents = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
-  const stages = stagesOf(new Map(profile.nodes.map((node) => [node.id, { ...node, parent: parents.get(node.id) }])));
+  const stages = stagesOf(nodes, profile.nodes[0]!.id); // V8 writes the root first
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   const byStage = new Map<string, number>();

@@ -31,26 +31,26 @@ const STAGES: ReadonlyArray<readonly [string, RegExp]> = [
 
 export interface StageNode {
   callFrame: CallFrame;
-  parent?: number;
+  children?: number[];
 }
 
-/** Each node's stage: its own, or its nearest ancestor's; GC and idle by themselves, else `other`. */
-export function stagesOf(nodes: Map<number, StageNode>): Map<number, string> {
+/** A frame's own stage, if its file has one; GC and idle are stages of their own. */
+function ownStage({ functionName, url }: CallFrame): string | undefined {
+  if (functionName === '(garbage collector)') return 'garbage collection';
+  if (functionName === '(idle)') return '(idle)';
+  return STAGES.find(([, files]) => files.test(url))?.[0];
+}
+
+/** Each node's stage, from the root down: its own, else its caller's; `other` above any stage. */
+export function stagesOf(nodes: ReadonlyMap<number, StageNode>, rootId: number): Map<number, string> {
   const stages = new Map<number, string>();
-  const stageOf = (id: number): string => {
-    const known = stages.get(id);
-    if (known !== undefined) return known;
-    const { callFrame, parent } = nodes.get(id)!;
-    let stage: string;
-    if (callFrame.functionName === '(garbage collector)') stage = 'garbage collection';
-    else if (callFrame.functionName === '(idle)') stage = '(idle)';
-    else
-      stage =
-        STAGES.find(([, files]) => files.test(callFrame.url))?.[0] ??
-        (parent === undefined ? 'other' : stageOf(parent));
+  const pending: Array<[id: number, callerStage: string]> = [[rootId, 'other']];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [id, callerStage] = next;
+    const node = nodes.get(id)!;
+    const stage = ownStage(node.callFrame) ?? callerStage;
     stages.set(id, stage);
-    return stage;
-  };
-  for (const id of nodes.keys()) stageOf(id);
+    for (const child of node.children ?? []) pending.push([child, stage]);
+  }
   return stages;
 }
