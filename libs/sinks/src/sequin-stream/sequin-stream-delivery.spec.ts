@@ -40,9 +40,8 @@ function storing() {
   let seq = 0;
   const push = (data: string): void => {
     seq++;
-    const key = `k${seq}`;
     const payload = {
-      idempotencyKey: key,
+      idempotencyKey: `k${seq}`, // the key pushTestMessage gives it
       groupId: `public.t:${seq}`,
       commitLsn: BigInt(seq * 10),
       commitIdx: 0,
