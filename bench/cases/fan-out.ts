@@ -5,7 +5,7 @@ import { type BenchCase, type CaseContext, type CaseResult, ratioOf } from '../l
 import { monotonicMicros, nowMs } from '../lib/clock.js';
 import { formatRate, lsnGte, round } from '../lib/format.js';
 import { bareNodeDecodeRate, bareXaddRate } from '../lib/limits.js';
-import { cpuSnapshot, otherLoad } from '../lib/machine-load.js';
+import { cpuByProcess, cpuSnapshot, otherLoad } from '../lib/machine-load.js';
 import { measureLimit, measurementJson, percent, rateText } from '../lib/measure.js';
 import { startSluice } from '../lib/sluice.js';
 import {
@@ -186,7 +186,10 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     }
     const finished = nowMs();
     const windowEnd = monotonicMicros();
-    const productOthers = otherLoad(cpuBefore, cpuSnapshot())?.othersShare ?? null;
+    const cpuAfter = cpuSnapshot();
+    const productOthers = otherLoad(cpuBefore, cpuAfter)?.othersShare ?? null;
+    // Where the two cores go while the four sinks run: which process bounds the case.
+    const productCpu = cpuByProcess(cpuBefore, cpuAfter).filter((p) => p.cores >= 0.01);
     for (const sink of sinks.filter((s) => s.doneAt === null)) {
       notes.push(`${sink.name}: only ${sink.seen} of ${n} after ${round((finished - started) / 1000, 1)} s`);
     }
@@ -267,6 +270,15 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
       );
     }
     notes.push(
+      `cores busy during the product: ${productCpu
+        .slice(0, 6)
+        .map((p) => `${p.process} ${round(p.cores, 2)}`)
+        .join(', ')} (${round(
+        productCpu.reduce((sum, p) => sum + p.cores, 0),
+        2,
+      )} in all)`,
+    );
+    notes.push(
       `CPU taken by other processes: product ${percent(productOthers)}, bare decode ${percent(nodeDecode?.othersShare)}, ` +
         `bare XADD ${percent(nodeXadd?.othersShare)}`,
     );
@@ -295,6 +307,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
           worker_bootstrap_seconds: round((workerReady - started) / 1000, 3),
           slot_confirmed_past_end: slotConfirmed,
           other_processes_cpu_share: productOthers === null ? null : round(productOthers, 3),
+          cores_by_process: productCpu.map((p) => ({ process: p.process, cores: round(p.cores, 3) })),
           timeline_sinks: sinks.map((s) => s.name),
           timeline,
           sinks: sinks.map((s, i) => ({

@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { basename } from 'node:path';
 
 /**
  * How much of the machine other work used while a case ran: busy CPU time of the whole machine
@@ -10,6 +12,8 @@ export interface CpuSnapshot {
   machineBusy: number;
   machineTotal: number;
   ours: number;
+  /** Own CPU ticks (utime + stime) of each live process of the bench's tree. */
+  processes: Map<number, number>;
 }
 
 export interface OtherLoad {
@@ -25,7 +29,14 @@ export function cpuSnapshot(): CpuSnapshot | null {
     // user nice system idle iowait irq softirq steal (guest times are already inside user).
     const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as number[];
     const machineBusy = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
-    return { machineBusy, machineTotal: machineBusy + idle! + iowait!, ours: treeCpuTicks(process.pid) };
+    const tree = processTree(process.pid);
+    let ours = 0;
+    const processes = new Map<number, number>();
+    for (const [pid, { ticks, ownTicks }] of tree) {
+      ours += ticks;
+      processes.set(pid, ownTicks);
+    }
+    return { machineBusy, machineTotal: machineBusy + idle! + iowait!, ours, processes };
   } catch {
     return null;
   }
@@ -40,9 +51,48 @@ export function otherLoad(before: CpuSnapshot | null, after: CpuSnapshot | null)
   return { othersShare: Math.max(0, busy - ours) / total, oursShare: ours / total };
 }
 
-/** utime + stime + cutime + cstime of `root` and every live descendant, in clock ticks. */
-function treeCpuTicks(root: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+/**
+ * Cores each process of the bench's tree used between two snapshots (a process started since counts
+ * from its start; one that ended before the second snapshot is not seen),
+ * summed by what it is: a Postgres process by its title (`postgres: <user> <database>`, `postgres:
+ * walsender <user>`), this process as `bench (Sluice)`, others by their program and script. Largest first.
+ */
+export function cpuByProcess(
+  before: CpuSnapshot | null,
+  after: CpuSnapshot | null,
+): Array<{ process: string; cores: number }> {
+  if (before === null || after === null) return [];
+  const elapsedPerCore = (after.machineTotal - before.machineTotal) / cpus().length;
+  if (elapsedPerCore <= 0) return [];
+  const byLabel = new Map<string, number>();
+  for (const [pid, ticks] of after.processes) {
+    const label = labelOf(pid);
+    if (label === null) continue;
+    byLabel.set(label, (byLabel.get(label) ?? 0) + (ticks - (before.processes.get(pid) ?? 0)) / elapsedPerCore);
+  }
+  return [...byLabel].map(([process, cores]) => ({ process, cores })).sort((a, b) => b.cores - a.cores);
+}
+
+function labelOf(pid: number): string | null {
+  if (pid === process.pid) return 'bench (Sluice)';
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    if (argv[0]?.startsWith('postgres:')) return argv[0].split(' ').slice(0, 3).join(' ');
+    return argv
+      .slice(0, 2)
+      .map((arg) => basename(arg.split(' ')[0]!)) // Redis retitles itself `redis-server <address>`
+      .join(' ');
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+/**
+ * `root` and every live descendant: ticks = utime + stime + cutime + cstime (children it reaped
+ * included), ownTicks = utime + stime, in clock ticks.
+ */
+function processTree(root: number): Map<number, { ticks: number; ownTicks: number }> {
+  const stats = new Map<number, { ppid: number; ticks: number; ownTicks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -50,8 +100,8 @@ function treeCpuTicks(root: number): number {
       // The command may contain spaces and parentheses: fields start after the last ')'.
       const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
       const ppid = Number(rest[1]);
-      const ticks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
-      stats.set(Number(entry), { ppid, ticks });
+      const ownTicks = Number(rest[11]) + Number(rest[12]);
+      stats.set(Number(entry), { ppid, ownTicks, ticks: ownTicks + Number(rest[13]) + Number(rest[14]) });
     } catch {
       // Gone meanwhile.
     }
@@ -62,12 +112,13 @@ function treeCpuTicks(root: number): number {
     if (list === undefined) children.set(ppid, (list = []));
     list.push(pid);
   }
-  let total = 0;
+  const tree = new Map<number, { ticks: number; ownTicks: number }>();
   const pending = [root];
   while (pending.length > 0) {
     const pid = pending.pop()!;
-    total += stats.get(pid)?.ticks ?? 0;
+    const stat = stats.get(pid);
+    if (stat) tree.set(pid, stat);
     pending.push(...(children.get(pid) ?? []));
   }
-  return total;
+  return tree;
 }
