@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, type Metric, register, type Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, register, type Registry } from 'prom-client';
 import type { ReaderMetrics } from '#replication/reader/reader-metrics.js';
 import type { SlotReaderSession } from '#replication/reader/slot-reader.js';
+import { CountedHistogram, type HistogramSeries } from './counted-histogram.js';
 
 /**
  * Worker metrics live in prom-client's process-wide registry (`register`): a process runs any number
@@ -26,14 +27,14 @@ interface SinkCounts {
   labels: { sink_id: string; sink_name: string };
   ingested: number;
   delivered: { inc(value: number): void };
-  latency: { observe(value: number): void };
+  latency: HistogramSeries;
 }
 
-function registered<T extends Metric>(metric: T): T {
+function registered<T extends Metric | CountedHistogram>(metric: T): T {
   const name = (metric as unknown as { name: string }).name;
   const existing = workerMetricsRegistry.getSingleMetric(name);
   if (existing) return existing as unknown as T;
-  workerMetricsRegistry.registerMetric(metric);
+  workerMetricsRegistry.registerMetric(metric as Metric);
   return metric;
 }
 
@@ -54,7 +55,7 @@ export class WorkerMetrics implements ReaderMetrics {
   readonly ingestedTotal: Counter<'sink_id' | 'sink_name'>;
   readonly deliveredTotal: Counter<'sink_id' | 'sink_name'>;
   readonly failedTotal: Counter<'sink_id' | 'sink_name'>;
-  readonly deliveryLatency: Histogram<'sink_id' | 'sink_name'>;
+  readonly deliveryLatency: CountedHistogram;
   readonly inFlight: Gauge<'sink_id' | 'sink_name'>;
   readonly replicationLag: Gauge<'slot'>;
   readonly lastChangeAge: Gauge<'slot'>;
@@ -94,13 +95,12 @@ export class WorkerMetrics implements ReaderMetrics {
       }),
     );
     this.deliveryLatency = registered(
-      new Histogram({
-        name: 'sluice_sink_delivery_latency_seconds',
-        help: 'Time from the source commit to the delivery of a message, in seconds',
-        labelNames: ['sink_id', 'sink_name'] as const,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
-        registers: [],
-      }),
+      new CountedHistogram(
+        'sluice_sink_delivery_latency_seconds',
+        'Time from the source commit to the delivery of a message, in seconds',
+        ['sink_id', 'sink_name'],
+        [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      ),
     );
     this.inFlight = registered(
       new Gauge({
@@ -165,16 +165,23 @@ export class WorkerMetrics implements ReaderMetrics {
     this.sinkCounts(sinkId, sinkName).ingested++;
   }
 
+  /** One latency observation per run of equal commit timestamps (a transaction's messages share theirs). */
   delivered(sinkId: string, sinkName: string, commitTimestamps: readonly string[]): void {
     const sink = this.sinkCounts(sinkId, sinkName);
     sink.delivered.inc(commitTimestamps.length);
     const now = Date.now();
-    for (const timestamp of commitTimestamps) {
+    for (let i = 0; i < commitTimestamps.length;) {
+      const timestamp = commitTimestamps[i]!;
+      let end = i + 1;
+      while (end < commitTimestamps.length && commitTimestamps[end] === timestamp) end++;
       if (timestamp !== this.lastTimestamp) {
         this.lastTimestamp = timestamp;
         this.lastTimestampMs = Date.parse(timestamp);
       }
-      if (Number.isFinite(this.lastTimestampMs)) sink.latency.observe(Math.max(0, now - this.lastTimestampMs) / 1000);
+      if (Number.isFinite(this.lastTimestampMs)) {
+        sink.latency.observe(Math.max(0, now - this.lastTimestampMs) / 1000, end - i);
+      }
+      i = end;
     }
   }
 
