@@ -9,7 +9,7 @@ import type { CallFrame } from './profile-frames.js';
  * little), its serializer for the write (the Sequin Stream store's statements).
  */
 const STAGES: ReadonlyArray<readonly [string, RegExp]> = [
-  ['metrics (prom-client)', /prom-client|apps\/worker\/src\/metrics|reader\/reader-metrics/],
+  ['metrics', /prom-client|apps\/worker\/src\/metrics|reader\/reader-metrics/],
   [
     'decode: pgoutput (backfill: node-pg rows)',
     /pg-logical-replication|replication\/src\/pgoutput|pg-protocol\/dist\/parser|node_modules\/pg\/lib\/result\.js/,
