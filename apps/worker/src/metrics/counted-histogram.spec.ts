@@ -26,7 +26,7 @@ function pair(): {
 }
 
 describe('CountedHistogram', () => {
-  it('exports what prom-client’s Histogram exports for the same observations, a count standing for repeats', async () => {
+  it('exports the text prom-client’s Histogram exports for the same observations, a count standing for repeats', async () => {
     const { counted, reference, texts } = pair();
     // On a bound, between bounds, above the last one, zero; two label sets.
     const observations: Array<[typeof LABELS, number, number]> = [
@@ -47,7 +47,7 @@ describe('CountedHistogram', () => {
     expect(ours).toContain('latency_seconds_count{sink_id="s-2",sink_name="other"} 5');
   });
 
-  it('gives the JSON format prom-client gives (labels of a line in one object)', async () => {
+  it('gives prom-client’s JSON format (labels of a line in one object), without its null exemplars', async () => {
     const { counted, reference } = pair();
     counted.labels(OTHER).observe(0.007, 2);
     reference.observe(OTHER, 0.007);
@@ -72,10 +72,22 @@ describe('CountedHistogram', () => {
     expect(ours).toBe(theirs);
   });
 
-  it('refuses a missing label, a reserved one and a value that is not a finite number', () => {
+  it('adds value × count to the sum (count additions may differ in the last digits)', async () => {
+    const { counted } = pair();
+    counted.labels(LABELS).observe(0.8669603399306378, 48);
+    expect(counted.labels(LABELS).sum).toBe(0.8669603399306378 * 48);
+    expect(counted.labels(LABELS).count).toBe(48);
+  });
+
+  it('refuses a missing label, a reserved one, a value that is not a finite number and a count that is not a positive integer', () => {
     const { counted } = pair();
     expect(() => counted.labels({ sink_id: 'x' })).toThrow('Label sink_name of latency_seconds is missing');
     expect(() => new CountedHistogram('h', 'h', ['le'], BUCKETS)).toThrow('le is a reserved label keyword');
-    expect(() => counted.labels(LABELS).observe(Number.NaN)).toThrow('Value is not a valid number: NaN');
+    const series = counted.labels(LABELS);
+    expect(() => series.observe(Number.NaN)).toThrow('Value is not a valid number: NaN');
+    for (const count of [0, -1, 1.5, Number.NaN]) {
+      expect(() => series.observe(1, count)).toThrow(`Count is not a positive integer: ${count}`);
+    }
+    expect(series.count).toBe(0);
   });
 });

@@ -16,9 +16,10 @@ export class HistogramSeries {
     this.bucketCounts = new Array<number>(upperBounds.length + 1).fill(0);
   }
 
-  /** `count` observations of `value`. */
+  /** `count` observations of `value` (their sum is `value * count`, which may differ in its last digits from `count` additions). */
   observe(value: number, count = 1): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+    if (!Number.isInteger(count) || count < 1) throw new TypeError(`Count is not a positive integer: ${count}`);
     const bounds = this.upperBounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
@@ -50,12 +51,14 @@ interface ExportedMetric {
 }
 
 /**
- * A histogram exported exactly as prom-client's Histogram is, whose observations may carry a count.
- * A delivered batch's messages share their delivery time and, per transaction, their commit time, so
- * the delivery latency is one value for many messages; prom-client observes one value per call (a
- * weighted observe was declined, siimon/prom-client#514), and that call per message and sink was 4–5 %
- * of the worker's time in the fan-out and backfill benchmarks. Registered in a prom-client Registry
- * like any metric: the registry reads `get()` / `getForPromString()` and calls `reset()`.
+ * A histogram in prom-client's export format whose observations may carry a count: a delivered
+ * batch's messages share their delivery time and, per transaction, their commit time, so their
+ * latency is one value for many messages, and prom-client's Histogram takes one value per call
+ * (prometheus/client_js#514, closed without it). The call per message and sink showed in the worker's
+ * profiles (bench/HISTORY.md, round of 377aad5). A prom-client Registry takes it like any metric: it
+ * reads `get()` / `getForPromString()` and calls `reset()`. Unlike prom-client's: a reset zeroes a
+ * series instead of dropping it (the worker keeps its series), bucket lines carry no exemplar field
+ * (prom-client's is null without exemplars), and every label must be given, unknown ones are ignored.
  */
 export class CountedHistogram {
   readonly type = 'histogram';

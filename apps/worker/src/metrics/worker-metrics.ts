@@ -32,8 +32,9 @@ interface SinkCounts {
 
 function registered<T extends Metric | CountedHistogram>(metric: T): T {
   const name = (metric as unknown as { name: string }).name;
-  const existing = workerMetricsRegistry.getSingleMetric(name);
-  if (existing) return existing as unknown as T;
+  const existing: unknown = workerMetricsRegistry.getSingleMetric(name);
+  if (existing instanceof metric.constructor) return existing as T;
+  if (existing) throw new Error(`Metric ${name} is already registered as another kind of metric`);
   workerMetricsRegistry.registerMetric(metric as Metric);
   return metric;
 }
@@ -50,7 +51,7 @@ export class WorkerMetrics implements ReaderMetrics {
   private readonly counts = new Map<string, SinkCounts>();
   /** Parsed commit timestamps: the messages of one transaction share theirs. */
   private lastTimestamp = '';
-  private lastTimestampMs = 0;
+  private lastTimestampMs = Number.NaN;
 
   readonly ingestedTotal: Counter<'sink_id' | 'sink_name'>;
   readonly deliveredTotal: Counter<'sink_id' | 'sink_name'>;
