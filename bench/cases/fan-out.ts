@@ -278,6 +278,14 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         2,
       )} in all)`,
     );
+    // What A/B comparisons of this case can rely on: the rates swing with the machine, CPU per change less.
+    const cpuPerChange = (cores: number): number => (cores * (finished - started) * 1000) / n;
+    notes.push(
+      `CPU per change during the product: ${productCpu
+        .slice(0, 6)
+        .map((p) => `${p.process} ${round(cpuPerChange(p.cores), 1)} µs`)
+        .join(', ')} (${round(cpuPerChange(productCpu.reduce((sum, p) => sum + p.cores, 0)), 1)} µs in all)`,
+    );
     notes.push(
       `CPU taken by other processes: product ${percent(productOthers)}, bare decode ${percent(nodeDecode?.othersShare)}, ` +
         `bare XADD ${percent(nodeXadd?.othersShare)}`,
@@ -307,7 +315,11 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
           worker_bootstrap_seconds: round((workerReady - started) / 1000, 3),
           slot_confirmed_past_end: slotConfirmed,
           other_processes_cpu_share: productOthers === null ? null : round(productOthers, 3),
-          cores_by_process: productCpu.map((p) => ({ process: p.process, cores: round(p.cores, 3) })),
+          cores_by_process: productCpu.map((p) => ({
+            process: p.process,
+            cores: round(p.cores, 3),
+            cpu_us_per_change: round(cpuPerChange(p.cores), 2),
+          })),
           timeline_sinks: sinks.map((s) => s.name),
           timeline,
           sinks: sinks.map((s, i) => ({
