@@ -15,7 +15,7 @@ describe('WorkerMetrics.delivered', () => {
     const recent = new Date(now - 1_000).toISOString(); // 1 s ago: the 2.5 s bucket, not the 0.5 s one
     const old = new Date(now - 100_000).toISOString(); // 100 s ago: the 300 s bucket, not the 60 s one
     const observe = jest.spyOn(HistogramSeries.prototype, 'observe');
-    // An empty or unparseable timestamp is not observed (the parse cache starts empty too).
+    // An empty or unparseable timestamp is not observed.
     metrics.delivered('sink-w1', 'w1', ['', recent, recent, recent, old, recent, 'not a timestamp']);
     expect(observe.mock.calls.map(([, count]) => count)).toEqual([3, 1, 1]);
     observe.mockRestore();

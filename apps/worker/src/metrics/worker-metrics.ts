@@ -49,9 +49,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 export class WorkerMetrics implements ReaderMetrics {
   private readonly readers = new Set<ObservedReader>();
   private readonly counts = new Map<string, SinkCounts>();
-  /** Parsed commit timestamps: the messages of one transaction share theirs. */
-  private lastTimestamp = '';
-  private lastTimestampMs = Number.NaN;
 
   readonly ingestedTotal: Counter<'sink_id' | 'sink_name'>;
   readonly deliveredTotal: Counter<'sink_id' | 'sink_name'>;
@@ -175,13 +172,8 @@ export class WorkerMetrics implements ReaderMetrics {
       const timestamp = commitTimestamps[i]!;
       let end = i + 1;
       while (end < commitTimestamps.length && commitTimestamps[end] === timestamp) end++;
-      if (timestamp !== this.lastTimestamp) {
-        this.lastTimestamp = timestamp;
-        this.lastTimestampMs = Date.parse(timestamp);
-      }
-      if (Number.isFinite(this.lastTimestampMs)) {
-        sink.latency.observe(Math.max(0, now - this.lastTimestampMs) / 1000, end - i);
-      }
+      const committedAt = Date.parse(timestamp); // NaN for an empty or malformed one: not observed
+      if (Number.isFinite(committedAt)) sink.latency.observe(Math.max(0, now - committedAt) / 1000, end - i);
       i = end;
     }
   }
