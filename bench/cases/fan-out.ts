@@ -269,22 +269,14 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
           `(redis_string: keys; sequin_stream: highest seq stored)`,
       );
     }
-    notes.push(
-      `cores busy during the product: ${productCpu
-        .slice(0, 6)
-        .map((p) => `${p.process} ${round(p.cores, 2)}`)
-        .join(', ')} (${round(
-        productCpu.reduce((sum, p) => sum + p.cores, 0),
-        2,
-      )} in all)`,
-    );
-    // What A/B comparisons of this case can rely on: the rates swing with the machine, CPU per change less.
+    // CPU per change is what A/B comparisons of this case can rely on: the rates swing with the machine, it less.
     const cpuPerChange = (cores: number): number => (cores * (finished - started) * 1000) / n;
+    const coresInAll = productCpu.reduce((sum, p) => sum + p.cores, 0);
     notes.push(
-      `CPU per change during the product: ${productCpu
+      `cores busy during the product, and CPU per change: ${productCpu
         .slice(0, 6)
-        .map((p) => `${p.process} ${round(cpuPerChange(p.cores), 1)} µs`)
-        .join(', ')} (${round(cpuPerChange(productCpu.reduce((sum, p) => sum + p.cores, 0)), 1)} µs in all)`,
+        .map((p) => `${p.process} ${round(p.cores, 2)} (${round(cpuPerChange(p.cores), 1)} µs)`)
+        .join(', ')}; ${round(coresInAll, 2)} cores (${round(cpuPerChange(coresInAll), 1)} µs) in all`,
     );
     notes.push(
       `CPU taken by other processes: product ${percent(productOthers)}, bare decode ${percent(nodeDecode?.othersShare)}, ` +
