@@ -6,7 +6,7 @@ import { quantile, monotonicMicros, nowMs } from '../lib/clock.js';
 import { findPsql, psqlCopyRate } from '../lib/copy-limit.js';
 import { formatRate, round } from '../lib/format.js';
 import type { RateMeasurement } from '../lib/limits.js';
-import { cpuSnapshot, otherLoad } from '../lib/machine-load.js';
+import { cpuByProcess, cpuPerUnit, cpuSnapshot, otherLoad } from '../lib/machine-load.js';
 import { intKnob, measureLimit, measurementJson, percent, rateText } from '../lib/measure.js';
 import { startSluice } from '../lib/sluice.js';
 import { BENCH_TABLE, CREATE_BENCH_TABLE, dropSlots, preload, withClient } from '../lib/source.js';
@@ -146,7 +146,10 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const windowEnd = monotonicMicros();
     const processCpu = process.cpuUsage(processCpuBefore);
     const cpuPerRow = (processCpu.user + processCpu.system) / rows;
-    const productOthers = otherLoad(cpuBefore, cpuSnapshot())?.othersShare ?? null;
+    const cpuAfter = cpuSnapshot();
+    const productOthers = otherLoad(cpuBefore, cpuAfter)?.othersShare ?? null;
+    // The source's page reads, the worker and the sink Redis share two cores: what each costs per row.
+    const cpu = cpuPerUnit(cpuByProcess(cpuBefore, cpuAfter), finished - started, rows, 'row');
     const done = completedAt !== null && keysAt !== null;
     if (!done) problem ??= `timed out after ${timeoutMs / 1000} s (BENCH_BACKFILL_TIMEOUT_S)`;
     if (problem) notes.push(problem);
@@ -183,6 +186,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         `${pages.pages} pages seen, rows a page p50 ${pages.rowsP50} / max ${pages.rowsMax}, ` +
         `time a page p50 ${round(pages.msP50, 0)} / max ${round(pages.msMax, 0)} ms (poll ${POLL_MS} ms)`,
     );
+    notes.push(cpu.note);
     notes.push(
       `CPU taken by other processes: product ${percent(productOthers)}, COPY ${percent(copyBefore?.othersShare)} / ` +
         `${percent(copyAfter?.othersShare)}`,
@@ -216,6 +220,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
             keys: s.keys,
           })),
           other_processes_cpu_share: productOthers === null ? null : round(productOthers, 3),
+          cores_by_process: cpu.rows,
         },
         limits: {
           psql_copy_before: measurementJson(copyBefore),

@@ -5,7 +5,7 @@ import { type BenchCase, type CaseContext, type CaseResult, ratioOf } from '../l
 import { monotonicMicros, nowMs } from '../lib/clock.js';
 import { formatRate, lsnGte, round } from '../lib/format.js';
 import { bareNodeDecodeRate, bareXaddRate } from '../lib/limits.js';
-import { cpuByProcess, cpuSnapshot, otherLoad } from '../lib/machine-load.js';
+import { cpuByProcess, cpuPerUnit, cpuSnapshot, otherLoad } from '../lib/machine-load.js';
 import { measureLimit, measurementJson, percent, rateText } from '../lib/measure.js';
 import { startSluice } from '../lib/sluice.js';
 import {
@@ -189,7 +189,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const cpuAfter = cpuSnapshot();
     const productOthers = otherLoad(cpuBefore, cpuAfter)?.othersShare ?? null;
     // Where the two cores go while the four sinks run: which process bounds the case.
-    const productCpu = cpuByProcess(cpuBefore, cpuAfter).filter((p) => p.cores >= 0.01);
+    const productCpu = cpuByProcess(cpuBefore, cpuAfter);
     for (const sink of sinks.filter((s) => s.doneAt === null)) {
       notes.push(`${sink.name}: only ${sink.seen} of ${n} after ${round((finished - started) / 1000, 1)} s`);
     }
@@ -269,15 +269,8 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
           `(redis_string: keys; sequin_stream: highest seq stored)`,
       );
     }
-    // CPU per change is what A/B comparisons of this case can rely on: the rates swing with the machine, it less.
-    const cpuPerChange = (cores: number): number => (cores * (finished - started) * 1000) / n;
-    const coresInAll = productCpu.reduce((sum, p) => sum + p.cores, 0);
-    notes.push(
-      `cores busy during the product, and CPU per change: ${productCpu
-        .slice(0, 6)
-        .map((p) => `${p.process} ${round(p.cores, 2)} (${round(cpuPerChange(p.cores), 1)} µs)`)
-        .join(', ')}; ${round(coresInAll, 2)} cores (${round(cpuPerChange(coresInAll), 1)} µs) in all`,
-    );
+    const cpu = cpuPerUnit(productCpu, finished - started, n, 'change');
+    notes.push(cpu.note);
     notes.push(
       `CPU taken by other processes: product ${percent(productOthers)}, bare decode ${percent(nodeDecode?.othersShare)}, ` +
         `bare XADD ${percent(nodeXadd?.othersShare)}`,
@@ -307,11 +300,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
           worker_bootstrap_seconds: round((workerReady - started) / 1000, 3),
           slot_confirmed_past_end: slotConfirmed,
           other_processes_cpu_share: productOthers === null ? null : round(productOthers, 3),
-          cores_by_process: productCpu.map((p) => ({
-            process: p.process,
-            cores: round(p.cores, 3),
-            cpu_us_per_change: round(cpuPerChange(p.cores), 2),
-          })),
+          cores_by_process: cpu.rows,
           timeline_sinks: sinks.map((s) => s.name),
           timeline,
           sinks: sinks.map((s, i) => ({

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename } from 'node:path';
+import { round } from './format.js';
 
 /**
  * How much of the machine other work used while a case ran: busy CPU time of the whole machine
@@ -14,6 +15,8 @@ export interface CpuSnapshot {
   ours: number;
   /** Own CPU ticks (utime + stime) of each live process of the bench's tree. */
   processes: Map<number, number>;
+  /** CPU ticks of the children each live process of the tree has reaped (cutime + cstime). */
+  reaped: Map<number, number>;
 }
 
 export interface OtherLoad {
@@ -32,11 +35,13 @@ export function cpuSnapshot(): CpuSnapshot | null {
     const tree = processTree(process.pid);
     let ours = 0;
     const processes = new Map<number, number>();
+    const reaped = new Map<number, number>();
     for (const [pid, { ticks, ownTicks }] of tree) {
       ours += ticks;
       processes.set(pid, ownTicks);
+      reaped.set(pid, ticks - ownTicks);
     }
-    return { machineBusy, machineTotal: machineBusy + idle! + iowait!, ours, processes };
+    return { machineBusy, machineTotal: machineBusy + idle! + iowait!, ours, processes, reaped };
   } catch {
     return null;
   }
@@ -53,9 +58,10 @@ export function otherLoad(before: CpuSnapshot | null, after: CpuSnapshot | null)
 
 /**
  * Cores each process of the bench's tree used between two snapshots (a process started since counts
- * from its start; one that ended before the second snapshot is not seen),
- * summed by what it is: a Postgres process by its title (`postgres: <user> <database>`, `postgres:
- * walsender <user>`), this process as `bench (Sluice)`, others by their program and script. Largest first.
+ * from its start), summed by what it is: a Postgres process by its title (`postgres: <user> <database>`,
+ * `postgres: walsender <user>`), this process as `bench (Sluice)`, others by their program and script.
+ * A process that ended meanwhile counts for its parent, labelled `<parent>: exited children`, once
+ * reaped (a backend closed by the product: its postmaster). Largest first.
  */
 export function cpuByProcess(
   before: CpuSnapshot | null,
@@ -65,12 +71,46 @@ export function cpuByProcess(
   const elapsedPerCore = (after.machineTotal - before.machineTotal) / cpus().length;
   if (elapsedPerCore <= 0) return [];
   const byLabel = new Map<string, number>();
+  const add = (label: string, ticks: number): void => {
+    if (ticks > 0) byLabel.set(label, (byLabel.get(label) ?? 0) + ticks / elapsedPerCore);
+  };
   for (const [pid, ticks] of after.processes) {
     const label = labelOf(pid);
     if (label === null) continue;
-    byLabel.set(label, (byLabel.get(label) ?? 0) + (ticks - (before.processes.get(pid) ?? 0)) / elapsedPerCore);
+    add(label, ticks - (before.processes.get(pid) ?? 0));
+    // A process that was not there before reaped no child inside the window before it started.
+    add(`${label}: exited children`, (after.reaped.get(pid) ?? 0) - (before.reaped.get(pid) ?? after.reaped.get(pid) ?? 0));
   }
   return [...byLabel].map(([process, cores]) => ({ process, cores })).sort((a, b) => b.cores - a.cores);
+}
+
+/**
+ * Each process's cores (from `cpuByProcess`, at least 0.01) and CPU per unit of work (change, row) over
+ * `elapsedMs` for `units` of work: what A/B comparisons can rely on when rates and limits swing with the
+ * machine. Returns the note the cases print and the rows they keep in their results (`cpu_us_per_<unit>`).
+ */
+export function cpuPerUnit(
+  byProcess: Array<{ process: string; cores: number }>,
+  elapsedMs: number,
+  units: number,
+  unit: string,
+): { note: string; rows: Array<Record<string, string | number>> } {
+  const busy = byProcess.filter((p) => p.cores >= 0.01);
+  const perUnit = (cores: number): number => (cores * elapsedMs * 1000) / units;
+  const coresInAll = busy.reduce((sum, p) => sum + p.cores, 0);
+  const note =
+    `cores busy during the product, and CPU per ${unit}: ${busy
+      .slice(0, 6)
+      .map((p) => `${p.process} ${round(p.cores, 2)} (${round(perUnit(p.cores), 1)} µs)`)
+      .join(', ')}; ${round(coresInAll, 2)} cores (${round(perUnit(coresInAll), 1)} µs) in all`;
+  return {
+    note,
+    rows: busy.map((p) => ({
+      process: p.process,
+      cores: round(p.cores, 3),
+      [`cpu_us_per_${unit}`]: round(perUnit(p.cores), 2),
+    })),
+  };
 }
 
 function labelOf(pid: number): string | null {
@@ -78,6 +118,11 @@ function labelOf(pid: number): string | null {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     if (argv[0]?.startsWith('postgres:')) return argv[0].split(' ').slice(0, 3).join(' ');
+    if (basename(argv[0] ?? '') === 'postgres') {
+      // The postmaster: the port tells the bench's servers apart (sources, metadata).
+      const port = argv.find((arg) => arg.startsWith('port='));
+      return `postmaster${port === undefined ? '' : ` ${port}`}`;
+    }
     return argv
       .slice(0, 2)
       .map((arg) => basename(arg.split(' ')[0]!)) // Redis retitles itself `redis-server <address>`
