@@ -79,7 +79,10 @@ export function cpuByProcess(
     if (label === null) continue;
     add(label, ticks - (before.processes.get(pid) ?? 0));
     // A process that was not there before reaped no child inside the window before it started.
-    add(`${label}: exited children`, (after.reaped.get(pid) ?? 0) - (before.reaped.get(pid) ?? after.reaped.get(pid) ?? 0));
+    add(
+      `${label}: exited children`,
+      (after.reaped.get(pid) ?? 0) - (before.reaped.get(pid) ?? after.reaped.get(pid) ?? 0),
+    );
   }
   return [...byLabel].map(([process, cores]) => ({ process, cores })).sort((a, b) => b.cores - a.cores);
 }
@@ -98,11 +101,10 @@ export function cpuPerUnit(
   const busy = byProcess.filter((p) => p.cores >= 0.01);
   const perUnit = (cores: number): number => (cores * elapsedMs * 1000) / units;
   const coresInAll = busy.reduce((sum, p) => sum + p.cores, 0);
-  const note =
-    `cores busy during the product, and CPU per ${unit}: ${busy
-      .slice(0, 6)
-      .map((p) => `${p.process} ${round(p.cores, 2)} (${round(perUnit(p.cores), 1)} µs)`)
-      .join(', ')}; ${round(coresInAll, 2)} cores (${round(perUnit(coresInAll), 1)} µs) in all`;
+  const note = `cores busy during the product, and CPU per ${unit}: ${busy
+    .slice(0, 6)
+    .map((p) => `${p.process} ${round(p.cores, 2)} (${round(perUnit(p.cores), 1)} µs)`)
+    .join(', ')}; ${round(coresInAll, 2)} cores (${round(perUnit(coresInAll), 1)} µs) in all`;
   return {
     note,
     rows: busy.map((p) => ({
