@@ -124,6 +124,14 @@ describe('API error ids and secrets in the logs', () => {
     for (const line of api.logLines().filter(isCreate)) {
       expect(line).toMatchObject({ req: { method: 'POST', headers: { authorization: '[redacted]' } } });
     }
+    // A token sent in the URL is refused, and the request's log line masks it.
+    const inUrl = await fetch(`${apiUrl}/account?access_token=${token}`);
+    expect(inUrl.status).toBe(401);
+    const refusedLine = await api.waitForLogLine(
+      (line) =>
+        line.res !== undefined && ((line.req as { url?: string } | undefined)?.url ?? '').startsWith('/api/account?'),
+    );
+    expect(refusedLine).toMatchObject({ req: { url: '/api/account?access_token=***' } });
     const text = `${api.stdout()}\n${api.stderr()}`;
     expect(text).not.toContain(token);
     for (const password of passwords) expect(text).not.toContain(password);

@@ -107,6 +107,23 @@ describe('accounts and API keys', () => {
     }
   });
 
+  it('refuses a valid token sent as access_token in the query or the body (401), only the header counts', async () => {
+    const inQuery = await fetch(`${api.baseUrl}/api/account?access_token=${api.bootstrapToken}`);
+    expect(inQuery.status).toBe(401);
+    expect(await inQuery.json()).toEqual({ summary: expect.stringContaining('Authorization header') });
+    const inBody = await fetch(`${api.baseUrl}/api/api_keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'via-body', access_token: api.bootstrapToken }),
+    });
+    expect(inBody.status).toBe(401);
+    // With the header as well, a token in the URL is still refused: it has leaked into logs on the way.
+    const both = await fetch(`${api.baseUrl}/api/account?access_token=${api.bootstrapToken}`, {
+      headers: { authorization: `Bearer ${api.bootstrapToken}` },
+    });
+    expect(both.status).toBe(401);
+  });
+
   it('keeps API keys per account: another account cannot see or delete them (404)', async () => {
     const owner = await signupAccount(api);
     const other = await signupAccount(api);

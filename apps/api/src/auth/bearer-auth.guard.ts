@@ -32,6 +32,13 @@ export class BearerAuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<Request & { user?: AuthenticatedAccount }>();
+    // passport-http-bearer also takes `access_token` from the query or the body; a token in a URL ends
+    // up in proxies' and servers' logs, so only the header is accepted.
+    if (carriesAccessToken(request.query) || carriesAccessToken(request.body)) {
+      throw new UnauthorizedException(
+        'API tokens are accepted only in the Authorization header (Bearer), not as access_token in the URL or body',
+      );
+    }
     const account = await new Promise<AuthenticatedAccount | false>((resolve, reject) => {
       const authenticate = this.passport.authenticate(
         'bearer',
@@ -49,4 +56,8 @@ export class BearerAuthGuard implements CanActivate {
     const found = await this.tokens.findByHash(hashApiToken(token));
     return found ? { accountId: found.accountId, tokenId: found.id } : false;
   }
+}
+
+function carriesAccessToken(fields: unknown): boolean {
+  return typeof fields === 'object' && fields !== null && Object.hasOwn(fields, 'access_token');
 }

@@ -12,6 +12,8 @@ export const REDACTED_PATHS = [
   'token',
   '*.password',
   '*.token',
+  // An API token sent in the query string (refused by the API, still logged with the request).
+  'req.query.access_token',
   '*.*.password',
   'err.config.password',
   // Connection URLs keep their host and path; only the credentials are masked.

@@ -41,6 +41,26 @@ describe('log redaction', () => {
     expect(text).toContain('"url":"[redacted]"');
   });
 
+  it('masks an API token sent in the query of a request path, in the path and in the parsed query', () => {
+    const text = logWith((logger) => {
+      logger.info(
+        {
+          req: {
+            method: 'GET',
+            url: '/api/sinks?limit=5&access_token=sluice_in_url',
+            query: { access_token: 'sluice_q' },
+          },
+        },
+        'request',
+      );
+      logger.info({ req: { url: '/api/account?password=pw-in-path' } }, 'password');
+    });
+    for (const secret of ['sluice_in_url', 'sluice_q', 'pw-in-path']) expect(text).not.toContain(secret);
+    expect(text).toContain('"url":"/api/sinks?limit=5&access_token=***"');
+    expect(text).toContain('"query":{"access_token":"[redacted]"}');
+    expect(text).toContain('"url":"/api/account?password=***"');
+  });
+
   it('leaves request paths and URLs without credentials as they are', () => {
     const text = logWith((logger) => {
       logger.info({ req: { method: 'GET', url: '/api/sinks/orders-stream?limit=5' } }, 'request');
