@@ -12,7 +12,7 @@ type SinkMessage = components['schemas']['SinkMessageDto'];
 type ListState = 'pending' | 'outstanding' | 'failing' | 'dead' | 'delivered';
 
 /** Each test writes its own table and its sink sees only that table. */
-const TABLES = ['basics', 'redelivery', 'nacks', 'groups', 'capped', 'locked', 'listed', 'handled'] as const;
+const TABLES = ['basics', 'redelivery', 'nacks', 'groups', 'capped', 'locked', 'listed', 'handled', 'paused'] as const;
 type Table = (typeof TABLES)[number];
 
 describe('Sequin Stream: receive, ack, nack', () => {
@@ -108,6 +108,34 @@ describe('Sequin Stream: receive, ack, nack', () => {
     expect((await client.nack([message!.ack_id])).body).toEqual({ success: true });
     expect(await client.messages()).toEqual([]);
     expect(await list(sink.name, 'outstanding')).toMatchObject([{ ack_id: again!.ack_id, deliver_count: 2 }]);
+  });
+
+  it('hands out nothing while the sink is paused or disabled, redeliveries included, and goes on once active', async () => {
+    const { sink, client } = await streamSink('paused', { ack_wait_ms: 500 });
+    await insert('paused', [1, 2]);
+    await stored(sink.id, 2);
+    const [outstanding] = await client.messages({ batch_size: 1 });
+    const redeliveryDue = Date.now() + 500;
+    const setStatus = async (status: 'active' | 'paused' | 'disabled') => {
+      const { response } = await stack.api.client.PATCH('/api/sinks/{id_or_name}', {
+        params: { path: { id_or_name: sink.id } },
+        body: { status },
+      });
+      expect(response.status).toBe(200);
+    };
+    await setStatus('paused');
+    // By id: the API looked the sink up by name so far, so it holds no copy of it as active under this route.
+    const byId = new StreamClient(stack.api.baseUrl, stack.api.bootstrapToken, sink.id);
+    expect(await byId.messages({ batch_size: 10 })).toEqual([]);
+    // Long polls span the redelivery's due time and the API's re-reads of the sink.
+    expect(await byId.messages({ batch_size: 10, wait_for: 1500 })).toEqual([]);
+    expect(Date.now()).toBeGreaterThan(redeliveryDue);
+    await setStatus('disabled');
+    expect(await byId.messages({ batch_size: 10, wait_for: 2500 })).toEqual([]);
+    await setStatus('active');
+    const resumed = await byId.messages({ batch_size: 10, wait_for: 5000 });
+    expect(resumed.map((m) => (m.data.record as { id: number }).id).sort()).toEqual([1, 2]);
+    expect(keys(resumed)).toContain(keys([outstanding!])[0]);
   });
 
   it('hands out one message per group at a time, in commit order; groups do not block each other', async () => {

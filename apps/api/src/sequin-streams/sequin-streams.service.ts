@@ -37,7 +37,9 @@ export class SequinStreamsService {
   /**
    * With wait_for, holds a max_waiting place and looks for messages whenever a notification, a
    * visibility timeout or the periodic re-check says there may be some. Once the client is gone
-   * (`aborted`) it claims nothing more, and gives back what a claim in flight got.
+   * (`aborted`) it claims nothing more, and gives back what a claim in flight got. A paused or
+   * disabled sink hands out nothing, redeliveries included; a long poll waits (re-reading the sink
+   * at each re-check) and claims once the sink is active again.
    */
   async receive(
     accountId: string,
@@ -47,7 +49,9 @@ export class SequinStreamsService {
   ): Promise<ReceivedMessage[]> {
     const sink = await this.streamSink(accountId, idOrName);
     const limits = { batchSize: params.batchSize, visibilityMs: sink.ackWaitMs, maxAckPending: sink.maxAckPending };
-    if (params.waitForMs === 0 || this.stopping.signal.aborted) return this.claim(sink.id, limits, aborted);
+    if (params.waitForMs === 0 || this.stopping.signal.aborted) {
+      return sink.status === 'active' ? this.claim(sink.id, limits, aborted) : [];
+    }
     if (aborted.aborted) return [];
 
     const place = await this.waiting.take(sink.id, sink.maxWaiting);
@@ -62,7 +66,8 @@ export class SequinStreamsService {
     aborted.addEventListener('abort', stop, { once: true });
     this.stopping.signal.addEventListener('abort', shutdown, { once: true });
     try {
-      return await this.poll(sink.id, limits, Date.now() + params.waitForMs, waiter, aborted);
+      const delivering = async (): Promise<boolean> => (await this.streamSink(accountId, idOrName)).status === 'active';
+      return await this.poll(sink.id, limits, Date.now() + params.waitForMs, waiter, aborted, delivering);
     } finally {
       aborted.removeEventListener('abort', stop);
       this.stopping.signal.removeEventListener('abort', shutdown);
@@ -77,13 +82,15 @@ export class SequinStreamsService {
     deadline: number,
     waiter: Waiter,
     aborted: AbortSignal,
+    delivering: () => Promise<boolean>,
   ): Promise<ReceivedMessage[]> {
     for (;;) {
       if (aborted.aborted) return [];
-      const messages = await this.claim(sinkId, limits, aborted);
+      const active = await delivering();
+      const messages = active ? await this.claim(sinkId, limits, aborted) : [];
       const now = Date.now();
       if (messages.length > 0 || now >= deadline || aborted.aborted || this.stopping.signal.aborted) return messages;
-      const visibilityEnd = (await this.store.nextVisibilityEnd(sinkId))?.getTime() ?? Infinity;
+      const visibilityEnd = active ? ((await this.store.nextVisibilityEnd(sinkId))?.getTime() ?? Infinity) : Infinity;
       const wakeAt = Math.min(deadline, visibilityEnd + VISIBILITY_SLACK_MS, now + this.recheckMs);
       await waiter.next(Math.max(1, wakeAt - Date.now()));
     }
