@@ -223,7 +223,8 @@ export interface paths {
         /**
          * Delivers failing and dead messages again now: failing ones through the reader that holds them (in
          *     their group's order), dead ones through a maintenance job, in commit order. Without `ids`: every
-         *     failing and dead message of the sink. The sink must be active (else 422).
+         *     failing message of the sink (as the spec has it); dead-lettered ones only by their ids. The sink
+         *     must be active (else 422).
          */
         post: operations["SinkMessages_redeliver"];
         delete?: never;
@@ -1077,8 +1078,8 @@ export interface components {
         };
         RedeliverMessagesDto: {
             /**
-             * @description Ids of failing or dead messages (`id` of the messages list). Left out: every failing and dead
-             *     message of the sink.
+             * @description Ids of failing or dead messages (`id` of the messages list). Left out: every failing message of
+             *     the sink; dead-lettered messages are redelivered only by their ids.
              */
             ids?: string[];
         };

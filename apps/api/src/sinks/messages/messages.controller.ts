@@ -48,7 +48,8 @@ export class SinkMessagesController {
   /**
    * Delivers failing and dead messages again now: failing ones through the reader that holds them (in
    * their group's order), dead ones through a maintenance job, in commit order. Without `ids`: every
-   * failing and dead message of the sink. The sink must be active (else 422).
+   * failing message of the sink (as the spec has it); dead-lettered ones only by their ids. The sink
+   * must be active (else 422).
    */
   @Post('redeliver')
   @HttpCode(200)

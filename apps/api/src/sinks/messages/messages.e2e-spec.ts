@@ -228,9 +228,22 @@ describe('sink messages API, health and metrics (engine)', () => {
     });
 
     await stack.sinkRedis.call('ACL', 'SETUSER', users[1]!, 'allkeys');
-    // Without ids: every failing and dead message.
+    // Without ids: every failing message (the spec's "all failing"); a dead one stays dead. A later row
+    // delivered through the same sink shows the worker went on meanwhile.
+    const allFailing = await client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
+      params: { path: { id_or_name: created.name } },
+    });
+    expect(allFailing.data).toEqual({ success: true });
+    await sql(`INSERT INTO ${DEAD} VALUES ('ok-9', 9)`);
+    await waitFor(() => stack.sinkRedis.get(`sequin:${DEAD}:ok-9`).then((v) => v ?? undefined), {
+      message: 'a later row to be delivered',
+    });
+    expect(await list(created.id, 'dead')).toMatchObject([{ id: dead!.id, deliver_count: 2 }]);
+    expect(await stack.sinkRedis.exists(`sequin:${DEAD}:bad-9`)).toBe(0);
+
     const again = await client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: created.name } },
+      body: { ids: [dead!.id] },
     });
     expect(again.data).toEqual({ success: true });
     const value = await waitFor(() => stack.sinkRedis.get(`sequin:${DEAD}:bad-9`).then((v) => v ?? undefined), {

@@ -70,7 +70,8 @@ export class SinkMessagesService {
 
   /**
    * Failing messages are retried at once by the reader holding them; dead ones (which no reader
-   * holds) are delivered by a maintenance job. `ids` null: every failing and dead message. A
+   * holds) are delivered by a maintenance job. `ids` null: every failing message; dead ones were
+   * given up on after max_retry_count and come back only by their ids. A
    * Sequin Stream's outstanding messages are due at once, for any receiver.
    */
   async redeliver(sink: Sink, ids: string[] | null): Promise<void> {
@@ -86,7 +87,7 @@ export class SinkMessagesService {
       return;
     }
     await this.parked.makeFailingDue(accountId, sinkId, keys);
-    if (await this.parked.hasDead(accountId, sinkId, keys)) {
+    if (keys !== null && (await this.parked.hasDead(accountId, sinkId, keys))) {
       await this.maintenance.add(
         REDELIVER_PARKED_JOB,
         { accountId, sinkId, keys },

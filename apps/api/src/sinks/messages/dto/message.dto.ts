@@ -54,12 +54,12 @@ export class SinkMessageListDto {
 
 export class RedeliverMessagesDto {
   /**
-   * Ids of failing or dead messages (`id` of the messages list). Left out: every failing and dead
-   * message of the sink.
+   * Ids of failing or dead messages (`id` of the messages list). Left out: every failing message of
+   * the sink; dead-lettered messages are redelivered only by their ids.
    */
   @IsOptionalNotNull()
   @IsArray()
-  @ArrayNotEmpty({ message: '$property must not be empty (leave it out to redeliver every message)' })
+  @ArrayNotEmpty({ message: '$property must not be empty (leave it out to redeliver every failing message)' })
   @ArrayMaxSize(MAX_MESSAGE_IDS)
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
