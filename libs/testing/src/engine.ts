@@ -56,6 +56,8 @@ export interface EngineStackOptions {
    * kill one with SIGKILL). Default true.
    */
   inProcessWorker?: boolean;
+  /** What the slot's publication is for, created after the setup SQL (`TABLE a (x, y) WHERE (…)`); default ALL TABLES. */
+  publicationFor?: string;
 }
 
 export async function startEngineStack(
@@ -64,8 +66,10 @@ export async function startEngineStack(
 ): Promise<EngineStack> {
   const suffix = randomSuffix();
   const slotName = `sluice_test_${suffix}`;
-  const source = await createSourceDatabase({ publication: `pub_${suffix}` });
+  const forAllTables = options.publicationFor === undefined;
+  const source = await createSourceDatabase(forAllTables ? { publication: `pub_${suffix}` } : {});
   for (const sql of setupSql) await source.client.query(sql);
+  if (!forAllTables) await source.client.query(`CREATE PUBLICATION pub_${suffix} FOR ${options.publicationFor}`);
   const api = await startTestApi();
   const created = await api.client.POST('/api/postgres_databases', {
     body: {

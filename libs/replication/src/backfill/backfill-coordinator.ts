@@ -5,6 +5,7 @@ import type { BackfillPages } from './page-windows.js';
 
 export interface BackfillCoordinatorDeps {
   connection: pg.ClientConfig;
+  publication: string;
   pages: BackfillPages;
   store: BackfillStore;
   log: { warn(message: string): void };

@@ -5,7 +5,7 @@ import { BACKFILL_WATERMARK_PREFIX } from '#core/source/wal-markers.js';
 import type { RawRow } from '../messages/raw-row.js';
 import type { CompiledTable } from '../messages/table-shape.js';
 import { REPLICATION_SESSION_OPTIONS } from '../pgoutput/session-options.js';
-import { SourceCatalog } from '../reader/source-catalog.js';
+import { type PublishedTable, SourceCatalog } from '../reader/source-catalog.js';
 import { countRows } from './count-rows.js';
 import type { BackfillStore, LoadedBackfill } from './loaded-backfill.js';
 import { cursorOf, keysetOf, pageParams, pageSql, type PageShape, TEXT_VALUES } from './page-query.js';
@@ -14,6 +14,8 @@ import type { BackfillPages, OpenPage } from './page-windows.js';
 export interface BackfillRunnerDeps {
   /** pg connection settings for the source database. */
   connection: pg.ClientConfig;
+  /** The slot's publication: a read carries the columns and passes the row filter its changes would. */
+  publication: string;
   pages: BackfillPages;
   store: BackfillStore;
   log: { warn(message: string): void };
@@ -139,14 +141,18 @@ export class BackfillRunner {
     this.client = client;
     try {
       await client.connect();
-      const table = await this.tableOf(client);
+      const { table, rowFilter } = await this.tableOf(client);
       const { backfill } = this;
+      const keyset = keysetOf(table.primaryKey, backfill.sortColumn);
+      const columns = table.columns.map((c) => c.name);
       const shape: PageShape = {
         schema: table.schema,
         table: table.name,
-        columns: table.columns.map((c) => c.name),
-        keyset: keysetOf(table.primaryKey, backfill.sortColumn),
+        // The keyset's columns are read for the cursor also when the publication's column list leaves them out.
+        columns: [...columns, ...keyset.filter((c) => !columns.includes(c))],
+        keyset,
         startColumn: backfill.startPosition === null ? null : backfill.sortColumn,
+        rowFilter,
       };
       if (backfill.rowsInitialCount === null && !this.counted) {
         this.counted = true; // once per runner: a table too big to count in time keeps no count
@@ -166,15 +172,16 @@ export class BackfillRunner {
     }
   }
 
-  private async tableOf(client: pg.Client): Promise<CompiledTable> {
+  private async tableOf(client: pg.Client): Promise<PublishedTable> {
     const { schema, table: name, sortColumn } = this.backfill;
-    const table = await new SourceCatalog(client).compileNamed(schema, name);
-    if (!table) throw new BackfillProblem(`table ${schema}.${name} does not exist`);
+    const published = await new SourceCatalog(client).compileNamed(schema, name, this.deps.publication);
+    if (!published) throw new BackfillProblem(`table ${schema}.${name} does not exist`);
+    const { table } = published;
     if (table.primaryKey.length === 0) throw new BackfillProblem(`table ${schema}.${name} has no primary key`);
     if (sortColumn !== null && !table.columns.some((c) => c.name === sortColumn)) {
-      throw new BackfillProblem(`table ${schema}.${name} has no column ${sortColumn}`);
+      throw new BackfillProblem(`table ${schema}.${name} has no column ${sortColumn} that its publication sends`);
     }
-    return table;
+    return published;
   }
 
   /**

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PageShape } from './page-query.js';
+import { type PageShape, shapeConditions } from './page-query.js';
 
 /** Tables estimated above this many rows get the estimate as their initial count, not a full count. */
 const EXACT_COUNT_LIMIT = 1_000_000;
@@ -24,7 +24,8 @@ export async function countRows(
   const estimate = rows[0]?.estimate ?? 0;
   if (estimate > EXACT_COUNT_LIMIT) return Math.round(estimate);
   const table = `${pg.escapeIdentifier(shape.schema)}.${pg.escapeIdentifier(shape.table)}`;
-  const where = shape.startColumn === null ? '' : ` WHERE ${pg.escapeIdentifier(shape.startColumn)} >= $1`;
+  const conditions = shapeConditions(shape, 1);
+  const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
   try {
     const { rows: counted } = await client.query<{ count: string }>(
       `SELECT count(*)::text AS count FROM ${table}${where}`,

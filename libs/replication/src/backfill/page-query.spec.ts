@@ -6,6 +6,7 @@ const shape: PageShape = {
   columns: ['id', 'region', 'v'],
   keyset: ['region', 'id'],
   startColumn: null,
+  rowFilter: null,
 };
 
 describe('backfill page queries', () => {
@@ -35,6 +36,16 @@ describe('backfill page queries', () => {
       'SELECT "id", "region", "v" FROM "public"."orders" WHERE ("at", "id") > ($1, $2) AND "at" >= $3 ORDER BY "at", "id" LIMIT $4',
     );
     expect(pageParams(['2026-01-01', '3'], '2025-12-01', 10)).toEqual(['2026-01-01', '3', '2025-12-01', 10]);
+  });
+
+  it("applies the publication's row filter after the cursor and start", () => {
+    const filtered = { ...shape, keyset: ['at', 'id'], startColumn: 'at', rowFilter: "(region <> 'us'::text)" };
+    expect(pageSql(filtered, true)).toBe(
+      'SELECT "id", "region", "v" FROM "public"."orders" WHERE ("at", "id") > ($1, $2) AND "at" >= $3 AND ((region <> \'us\'::text)) ORDER BY "at", "id" LIMIT $4',
+    );
+    expect(pageSql({ ...shape, rowFilter: '(v > 0)' }, false)).toBe(
+      'SELECT "id", "region", "v" FROM "public"."orders" WHERE ((v > 0)) ORDER BY "region", "id" LIMIT $1',
+    );
   });
 
   it('quotes identifiers', () => {

@@ -9,6 +9,16 @@ export interface PageShape {
   keyset: readonly string[];
   /** A partial backfill: rows with `startColumn >= startPosition` only. */
   startColumn: string | null;
+  /** The publication's row filter for the table (SQL as Postgres prints it): rows it does not send are not read either. */
+  rowFilter: string | null;
+}
+
+/** The conditions every read of the shape has, apart from the cursor: its start, the row filter. Parameters from `param`. */
+export function shapeConditions(shape: PageShape, param: number): string[] {
+  const conditions: string[] = [];
+  if (shape.startColumn !== null) conditions.push(`${ident(shape.startColumn)} >= $${param}`);
+  if (shape.rowFilter !== null) conditions.push(`(${shape.rowFilter})`);
+  return conditions;
 }
 
 const ident = (name: string): string => pg.escapeIdentifier(name);
@@ -30,7 +40,8 @@ export function pageSql(shape: PageShape, afterCursor: boolean): string {
     const placeholders = shape.keyset.map(() => `$${param++}`);
     conditions.push(`(${shape.keyset.map(ident).join(', ')}) > (${placeholders.join(', ')})`);
   }
-  if (shape.startColumn !== null) conditions.push(`${ident(shape.startColumn)} >= $${param++}`);
+  conditions.push(...shapeConditions(shape, param));
+  if (shape.startColumn !== null) param++;
   return [
     `SELECT ${shape.columns.map(ident).join(', ')}`,
     `FROM ${ident(shape.schema)}.${ident(shape.table)}`,

@@ -210,9 +210,10 @@ export class SlotReaderSession {
   }
 
   private startBackfills(): void {
-    const { backfills: store, connection, log } = this.options;
+    const { backfills: store, connection, log, source } = this.options;
     if (!store) return;
-    this.backfills = new BackfillCoordinator({ connection, pages: this.pages, store, log });
+    const publication = source.publicationName;
+    this.backfills = new BackfillCoordinator({ connection, publication, pages: this.pages, store, log });
     this.syncBackfills();
     this.backfillTimer = setInterval(() => this.syncBackfills(), BACKFILL_SYNC_MS);
     this.backfillTimer.unref();

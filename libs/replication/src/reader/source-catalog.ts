@@ -25,6 +25,14 @@ interface ColumnRow {
   name: string;
   type_oid: string;
   type_name: string;
+  generated: boolean;
+}
+
+/** A table as a backfill reads it: the columns pgoutput would send, and the publication's row filter. */
+export interface PublishedTable {
+  table: CompiledTable;
+  /** The publication's WHERE for this table (Postgres 15+), as Postgres prints it; null for none. */
+  rowFilter: string | null;
 }
 
 const TABLE_OID_SQL = `
@@ -33,10 +41,22 @@ const TABLE_OID_SQL = `
    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`;
 
 const COLUMNS_SQL = `
-  SELECT a.attname AS name, a.atttypid::int8::text AS type_oid, t.typname AS type_name
+  SELECT a.attname AS name, a.atttypid::int8::text AS type_oid, t.typname AS type_name,
+         a.attgenerated <> '' AS generated
     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
    WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attnum`;
+
+/**
+ * The publication's column list and row filter for a table (Postgres 15+). attnames is every column
+ * when there is no list: generated ones too on 15, which pgoutput sends only from 18 on (and then
+ * lists here only when published). No row: the table is not published as such (a partition root
+ * published through its leaves): every column that is not generated, no filter.
+ */
+const PUBLISHED_SQL = `
+  SELECT attnames::text[] AS attnames, rowfilter
+    FROM pg_publication_tables
+   WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`;
 
 /**
  * What pgoutput's Relation message does not say, read from the source's catalog over an ordinary
@@ -64,15 +84,24 @@ export class SourceCatalog {
     return compileTable(descriptor, types);
   }
 
-  /** A table by name, as a backfill reads it (no Relation message): its columns, primary key and types; null when missing. */
-  async compileNamed(schema: string, name: string): Promise<CompiledTable | null> {
+  /**
+   * A table by name, as a backfill reads it (no Relation message): the columns `publication` sends
+   * of it, its primary key and types, and the publication's row filter; null when missing. Reads
+   * then carry what its changes carry.
+   */
+  async compileNamed(schema: string, name: string, publication: string): Promise<PublishedTable | null> {
     const { rows: found } = await this.client.query<{ oid: string }>(TABLE_OID_SQL, [schema, name]);
     if (found.length === 0) return null;
     const oid = found[0]!.oid;
-    const [{ rows: columns }, { rows: roots }] = await Promise.all([
+    const [{ rows: allColumns }, { rows: roots }, published] = await Promise.all([
       this.client.query<ColumnRow>(COLUMNS_SQL, [oid]),
       this.client.query<RootRow>(ROOT_SQL, [oid]),
+      this.published(schema, name, publication),
     ]);
+    const listed = published?.attnames ?? null;
+    const columns = allColumns.filter((c) =>
+      listed === null ? !c.generated : listed.includes(c.name) && (!c.generated || published!.generatedSent),
+    );
     const types = typeLookupFrom(
       await loadUserTypes(
         this.client,
@@ -88,6 +117,23 @@ export class SourceCatalog {
       }),
       primaryKey: roots[0]?.primary_key ?? [],
     };
-    return compileTable(descriptor, types);
+    return { table: compileTable(descriptor, types), rowFilter: published?.rowfilter ?? null };
+  }
+
+  private async published(
+    schema: string,
+    name: string,
+    publication: string,
+  ): Promise<{ attnames: string[]; rowfilter: string | null; generatedSent: boolean } | null> {
+    const { rows } = await this.client.query<{ version: number }>(
+      `SELECT current_setting('server_version_num')::int AS version`,
+    );
+    const version = rows[0]!.version;
+    if (version < 150_000) return null; // no column lists or row filters before 15
+    const { rows: published } = await this.client.query<{ attnames: string[]; rowfilter: string | null }>(
+      PUBLISHED_SQL,
+      [publication, schema, name],
+    );
+    return published[0] ? { ...published[0], generatedSent: version >= 180_000 } : null;
   }
 }
