@@ -22,6 +22,9 @@ const SETUP = [
   `CREATE TABLE str_trunc (id int PRIMARY KEY, v text)`,
   `CREATE TABLE str_nopk (v text)`,
   `CREATE TABLE str_dest (id int PRIMARY KEY, v text)`,
+  // Deletes then carry the email only, not the primary key.
+  `CREATE TABLE str_by_email (id int PRIMARY KEY, email text NOT NULL UNIQUE, v text)`,
+  `ALTER TABLE str_by_email REPLICA IDENTITY USING INDEX str_by_email_email_key`,
 ];
 
 type Destination = Extract<SinkCreate['destination'], { type: 'redis_string' }>;
@@ -308,6 +311,52 @@ describe('engine: redis_string', () => {
       'sequin:str_trunc:3': JSON.stringify({ id: 3, v: 'c' }),
     });
     expect(await snapshot(redis, 'sequin:*str_nopk*')).toEqual(new Map());
+    await deleteSink(sink.id);
+  });
+
+  it('fails a delete that came without its primary key visibly, with the reason, instead of deleting a wrong key', async () => {
+    const sink = await stack.createSink({
+      name: 'str-by-email',
+      destination: destination({ value: 'record' }),
+      source: { include_tables: ['str_by_email'] },
+    });
+    const { client } = stack.source;
+    await client.query(`INSERT INTO str_by_email VALUES (1, 'a@example.com', 'a'), (2, 'b@example.com', 'b')`);
+    await waitFor(async () => (await redis.exists('sequin:str_by_email:1', 'sequin:str_by_email:2')) === 2, {
+      message: 'both rows cached',
+    });
+    await client.query(`DELETE FROM str_by_email WHERE id = 1`);
+    await client.query(`INSERT INTO str_by_email VALUES (3, 'c@example.com', 'c')`);
+
+    const messages = async (state: 'failing') =>
+      (
+        await stack.api.client.GET('/api/sinks/{id_or_name}/messages', {
+          params: { path: { id_or_name: sink.id }, query: { state } },
+        })
+      ).data!.data;
+    const [failing] = await waitFor(async () => {
+      const listed = await messages('failing');
+      return listed.length > 0 ? listed : undefined;
+    });
+    expect(failing).toMatchObject({
+      last_error: expect.stringContaining('came without its primary key column(s) id'),
+      data: { action: 'delete', record: { id: null, email: 'a@example.com' } },
+    });
+    // Later rows go on; the row stays cached (a wrong key was not deleted, nor one named 'sequin:str_by_email:').
+    await waitFor(async () => (await redis.exists('sequin:str_by_email:3')) === 1, { message: 'the later row' });
+    expect(await redis.exists('sequin:str_by_email:1')).toBe(1);
+    expect(await redis.exists('sequin:str_by_email:')).toBe(0);
+    const health = await waitFor(async () => {
+      const { data } = await stack.api.client.GET('/api/sinks/{id_or_name}', {
+        params: { path: { id_or_name: sink.id } },
+      });
+      return data!.health.checks.some((c) => c.name === 'source_changes') ? data!.health : undefined;
+    });
+    expect(health.checks).toContainEqual({
+      name: 'source_changes',
+      status: 'warning',
+      message: expect.stringMatching(/changes of public\.str_by_email come without primary key column\(s\) id/),
+    });
     await deleteSink(sink.id);
   });
 });

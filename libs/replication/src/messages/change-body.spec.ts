@@ -126,6 +126,19 @@ describe('buildChangeBody', () => {
     expect(Object.keys(body.record)).toStrictEqual(['id', 'tenant', 'total', 'note', 'tags', 'data']);
   });
 
+  it('names the primary key columns a change came without, and only those', () => {
+    expect(buildChangeBody(ORDERS, { action: 'insert', new: ROW }).primaryKeyMissing).toBeNull();
+    expect(
+      buildChangeBody(ORDERS, { action: 'delete', key: { id: '42', tenant: 'acme' } }).primaryKeyMissing,
+    ).toBeNull();
+    // REPLICA IDENTITY USING INDEX on another unique index: the key row holds that index's columns.
+    const byNote = buildChangeBody(ORDERS, { action: 'delete', key: { id: null, tenant: null, note: 'hi' } });
+    expect(byNote.primaryKeyMissing).toStrictEqual(['tenant', 'id']);
+    // A publication column list that leaves tenant out.
+    const { tenant: _left, ...listed } = ROW;
+    expect(buildChangeBody(ORDERS, { action: 'insert', new: listed }).primaryKeyMissing).toStrictEqual(['tenant']);
+  });
+
   it('refuses an insert without its row', () => {
     expect(() => buildChangeBody(ORDERS, { action: 'insert' })).toThrow('needs its new row');
   });

@@ -24,6 +24,12 @@ export interface ChangeBody {
   /** Primary key values in Postgres' text form, in primary key order. */
   readonly recordPks: string[];
   readonly unchangedToastColumns: string[] | null;
+  /**
+   * Primary key columns the change came without (null: none). A delete under REPLICA IDENTITY USING
+   * INDEX carries the index's columns, and a publication's column list may leave the key out: the
+   * row cannot then be named (its record_pks hold '' there).
+   */
+  readonly primaryKeyMissing: string[] | null;
   /** The raw row the record was built from; group ids are computed from it. */
   readonly row: RawRow;
 }
@@ -71,6 +77,7 @@ function deleteBody(table: CompiledTable, oldRow: RawRow | null, keyRow: RawRow 
     changes: null,
     recordPks: pkTexts(table, row),
     unchangedToastColumns: null,
+    primaryKeyMissing: missingPk(table, row),
     row,
   };
 }
@@ -94,13 +101,29 @@ function bodyOf(
     }
     record[column.name] = column.encode(text);
   }
-  return { table, action, record, changes, recordPks: pkTexts(table, row), unchangedToastColumns, row };
+  return {
+    table,
+    action,
+    record,
+    changes,
+    recordPks: pkTexts(table, row),
+    unchangedToastColumns,
+    primaryKeyMissing: missingPk(table, row),
+    row,
+  };
 }
 
 function pkTexts(table: CompiledTable, row: RawRow): string[] {
   const pks = new Array<string>(table.primaryKey.length);
   for (let i = 0; i < pks.length; i++) pks[i] = row[table.primaryKey[i]!] ?? '';
   return pks;
+}
+
+/** A primary key value is never NULL: null or absent means the change did not carry the column. */
+function missingPk(table: CompiledTable, row: RawRow): string[] | null {
+  let missing: string[] | null = null;
+  for (const column of table.primaryKey) if (row[column] == null) (missing ??= []).push(column);
+  return missing;
 }
 
 function required(row: RawRow | null | undefined, action: RowAction): RawRow {

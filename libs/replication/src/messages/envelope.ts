@@ -81,7 +81,9 @@ export function sinkMessageContext(sink: SinkIdentity, database: DatabaseIdentit
 export function buildMessage(body: ChangeBody, position: ChangePosition, context: SinkMessageContext): Message {
   const metadata = metadataOf(body.table, body.recordPks, position, context);
   if (body.unchangedToastColumns !== null) metadata.unchanged_toast_columns = body.unchangedToastColumns;
-  return { record: body.record, changes: body.changes, action: body.action, metadata };
+  const message: Message = { record: body.record, changes: body.changes, action: body.action, metadata };
+  if (body.primaryKeyMissing !== null) message.primaryKeyMissing = body.primaryKeyMissing;
+  return message;
 }
 
 export interface TableName {

@@ -39,4 +39,6 @@ export interface Message {
   changes: JsonObject | null;
   action: MessageAction;
   metadata: MessageMetadata;
+  /** Not part of the JSON: primary key columns the change came without (see ChangeBody). */
+  primaryKeyMissing?: readonly string[];
 }

@@ -24,7 +24,9 @@ export type RedisStringOperation =
   | { command: 'set'; key: string; value: string }
   | { command: 'del'; key: string }
   /** Truncate (Redis String sinks delete nothing) or a table without a primary key (no key to write). */
-  | { command: 'none' };
+  | { command: 'none' }
+  /** The change came without (part of) its primary key: its key cannot be named, the message fails visibly. */
+  | { command: 'refuse'; error: string };
 
 export interface RedisStringDestination {
   keyFormat: RedisStringKeyFormat;
@@ -34,8 +36,19 @@ export interface RedisStringDestination {
 /** The command for a message without a transform: SET for insert/update/read, DEL for delete. */
 export function redisStringOperation(message: Message, destination: RedisStringDestination): RedisStringOperation {
   if (message.action === 'truncate') return { command: 'none' };
+  if (message.primaryKeyMissing !== undefined) return { command: 'refuse', error: missingKeyError(message) };
   const key = redisStringKey(message, destination.keyFormat);
   if (key === null) return { command: 'none' };
   if (message.action === 'delete') return { command: 'del', key };
   return { command: 'set', key, value: redisStringValue(message, destination.value) };
+}
+
+function missingKeyError(message: Message): string {
+  const { table_schema: schema, table_name: table } = message.metadata;
+  return (
+    `this ${message.action} of ${schema}.${table} came without its primary key column(s) ` +
+    `${message.primaryKeyMissing!.join(', ')}, so its Redis key cannot be named: a delete under REPLICA IDENTITY ` +
+    'USING INDEX carries only that index, and a publication column list may leave the key out. Set REPLICA ' +
+    'IDENTITY DEFAULT or FULL (and publish the key), then discard this message and backfill the table'
+  );
 }

@@ -104,6 +104,8 @@ export class SlotReaderSession {
   private readonly pages = new BackfillPages();
   /** Recent problems in the source's changes that every sink's health shows (newest last). */
   private readonly warnings: Array<{ at: number; message: string }> = [];
+  /** Tables whose changes came without their primary key, warned about once per session. */
+  private readonly missingKeyTables = new Set<string>();
   private backfills: BackfillCoordinator | null = null;
   private backfillTimer: NodeJS.Timeout | null = null;
 
@@ -410,6 +412,20 @@ export class SlotReaderSession {
       if (this.pages.watching)
         this.pages.noteChange(runtime.id, table.schema, table.name, touchedKeys(table, body, event.change));
     }
+    if (body?.primaryKeyMissing) this.warnMissingPrimaryKey(table, body.primaryKeyMissing, event.position.commitLsn);
+  }
+
+  /** Once per table and session: every such change of the table has the same cause. */
+  private warnMissingPrimaryKey(table: CompiledTable, columns: readonly string[], commitLsn: bigint): void {
+    const name = `${table.schema}.${table.name}`;
+    if (this.missingKeyTables.has(name)) return;
+    this.missingKeyTables.add(name);
+    this.warn(
+      `changes of ${name} come without primary key column(s) ${columns.join(', ')} (first at LSN ` +
+        `${bigIntToLsn(commitLsn)}): deletes under REPLICA IDENTITY USING INDEX carry only that index, and a ` +
+        'publication column list may leave the key out. Their record_pks and group ids cannot name the row, and ' +
+        'redis_string sinks fail them; set REPLICA IDENTITY DEFAULT or FULL and publish the key',
+    );
   }
 
   /**

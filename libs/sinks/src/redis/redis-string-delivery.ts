@@ -9,7 +9,15 @@ import { RedisStringWriter, type StringCommand } from './redis-string-writer.js'
 /** Commands one delivery call may carry (batches of batch_size in one pipeline: one write, one read). */
 export const STRING_MESSAGES_PER_CALL = 1000;
 
-export class RedisStringDelivery implements SinkDelivery<StringCommand> {
+/** A message that cannot be written (see redisStringOperation's `refuse`): it fails with `error`, nothing is sent. */
+export interface RefusedCommand {
+  op: 'refuse';
+  error: string;
+}
+
+export type StringPayload = StringCommand | RefusedCommand;
+
+export class RedisStringDelivery implements SinkDelivery<StringPayload> {
   readonly ordering = 'per-group' as const;
   readonly maxMessagesPerCall = STRING_MESSAGES_PER_CALL;
   readonly parksPoisonedGroups = true;
@@ -26,7 +34,7 @@ export class RedisStringDelivery implements SinkDelivery<StringCommand> {
     ensureConnected(this.client).catch(() => undefined);
   }
 
-  toPayload(message: Message): StringCommand | null {
+  toPayload(message: Message): StringPayload | null {
     const operation = redisStringOperation(message, {
       keyFormat: this.destination.key_format,
       value: this.destination.value,
@@ -34,6 +42,8 @@ export class RedisStringDelivery implements SinkDelivery<StringCommand> {
     switch (operation.command) {
       case 'none':
         return null;
+      case 'refuse':
+        return { op: 'refuse', error: operation.error };
       case 'del':
         return { op: 'del', key: operation.key };
       case 'set':
@@ -41,8 +51,13 @@ export class RedisStringDelivery implements SinkDelivery<StringCommand> {
     }
   }
 
-  deliver(commands: StringCommand[]): Promise<DeliveryOutcome[]> {
-    return this.writer.apply(commands);
+  async deliver(payloads: StringPayload[]): Promise<DeliveryOutcome[]> {
+    if (!payloads.some((p) => p.op === 'refuse')) return this.writer.apply(payloads as StringCommand[]);
+    // The others go out as they would; a refused one fails alone, like a key the destination refuses.
+    const commands = payloads.filter((p): p is StringCommand => p.op !== 'refuse');
+    const written = await this.writer.apply(commands);
+    let next = 0;
+    return payloads.map((p) => (p.op === 'refuse' ? { ok: false, error: p.error, refused: true } : written[next++]!));
   }
 
   async close(): Promise<void> {
