@@ -36,6 +36,8 @@ describe('backfills: a table’s current rows as read messages', () => {
       `INSERT INTO bf_enum VALUES ('so-so', 3), ('happy', 1), ('sad', 2)`,
       `CREATE TABLE bf_uuid (id uuid PRIMARY KEY, v int)`,
       `INSERT INTO bf_uuid SELECT gen_random_uuid(), g FROM generate_series(1, 1500) g`,
+      // A legal column name that a plain JavaScript object takes for its prototype.
+      `CREATE TABLE bf_proto (id int PRIMARY KEY, "__proto__" text, i interval, j jsonb)`,
       `CREATE TABLE bf_paged (id int PRIMARY KEY, v int NOT NULL, at timestamptz NOT NULL)`,
       `INSERT INTO bf_paged SELECT g, 0, '2026-01-01T00:00:00Z'::timestamptz + make_interval(mins => ${PAGED_ROWS} - g)
          FROM generate_series(1, ${PAGED_ROWS}) g`,
@@ -89,6 +91,21 @@ describe('backfills: a table’s current rows as read messages', () => {
     expect(read!.record).toEqual(insert!.record);
     expect(read!.metadata.idempotency_key).toBe(Buffer.from(`${backfill.id}:1`).toString('base64'));
     expect(read!.metadata.commit_lsn).toBeGreaterThan(insert!.metadata.commit_lsn);
+  });
+
+  it('keeps a column named __proto__ in changes and reads, as its own key', async () => {
+    const { sink, streamKey } = await streamSink(['bf_proto']);
+    await stack.source.client.query(`INSERT INTO bf_proto VALUES (1, 'hello', '1 day', '{"a": 1}')`);
+    await stack.source.client.query(`UPDATE bf_proto SET "__proto__" = 'bye' WHERE id = 1`);
+    await waitFor(async () => (await stack.sinkRedis.xlen(streamKey)) === 2, { message: 'the live changes' });
+    const backfill = await createBackfill(stack, sink.name, { table: 'public.bf_proto' });
+    await waitForBackfill(stack, sink.name, backfill.id, completed);
+
+    const [insert, update, read] = await readStream(stack.sinkRedis, streamKey);
+    const record = '{"id":1,"__proto__":"%s","i":{"months":0,"days":1,"microseconds":0},"j":{"a": 1}}';
+    expect(insert!.fields.record).toBe(record.replace('%s', 'hello'));
+    expect(update!.fields.record).toBe(record.replace('%s', 'bye'));
+    expect(read!.fields.record).toBe(record.replace('%s', 'bye'));
   });
 
   it('pages composite, enum and uuid primary keys in key order, every row exactly once', async () => {

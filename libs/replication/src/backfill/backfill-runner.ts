@@ -244,13 +244,17 @@ export class BackfillRunner {
     const page = deps.pages.open(randomUUID(), backfill.id, backfill.sinkId, table);
     try {
       const started = performance.now();
-      const result = await client.query<RawRow>({
+      const query = {
         text: pageSql(shape, cursor !== null),
         values: pageParams(cursor, backfill.startPosition, limit),
         types: TEXT_VALUES,
-      });
+      };
+      // node-pg builds rows as plain objects, which lose a column named __proto__: such a table's rows come as arrays.
+      const rows = table.protoColumn
+        ? rowsFromArrays(await client.query<string[]>({ ...query, rowMode: 'array' }))
+        : (await client.query<RawRow>(query)).rows;
       this.adaptPageSize(performance.now() - started);
-      return { page, rows: result.rows, limit };
+      return { page, rows, limit };
     } catch (error) {
       deps.pages.close(page);
       if (isStatementTimeout(error) && limit > 1) {
@@ -278,4 +282,13 @@ export class BackfillRunner {
       }, reject);
     });
   }
+}
+
+function rowsFromArrays(result: pg.QueryArrayResult<Array<string | null>>): RawRow[] {
+  const names = result.fields.map((field) => field.name);
+  return result.rows.map((values) => {
+    const row = Object.create(null) as Record<string, string | null>;
+    for (let i = 0; i < names.length; i++) row[names[i]!] = values[i]!;
+    return row as RawRow;
+  });
 }

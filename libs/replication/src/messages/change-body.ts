@@ -1,6 +1,6 @@
 import type { JsonObject, RowAction } from './message.js';
 import type { RawRow } from './raw-row.js';
-import type { CompiledTable } from './table-shape.js';
+import { type CompiledTable, emptyObjectFor } from './table-shape.js';
 
 /**
  * One row change as decoded from pgoutput (or read by a backfill):
@@ -49,7 +49,7 @@ export function buildChangeBody(table: CompiledTable, change: RowChange): Change
 }
 
 function updateBody(table: CompiledTable, newRow: RawRow, oldRow: RawRow | null): ChangeBody {
-  const changes: JsonObject = {};
+  const changes: JsonObject = emptyObjectFor(table);
   if (oldRow !== null) {
     for (const column of table.columns) {
       const oldText = oldRow[column.name];
@@ -65,7 +65,7 @@ function updateBody(table: CompiledTable, newRow: RawRow, oldRow: RawRow | null)
 function deleteBody(table: CompiledTable, oldRow: RawRow | null, keyRow: RawRow | null): ChangeBody {
   if (oldRow !== null) return bodyOf(table, 'delete', oldRow, null);
   const row = keyRow ?? EMPTY_ROW;
-  const record: JsonObject = {};
+  const record: JsonObject = emptyObjectFor(table);
   for (const column of table.columns) {
     const text = row[column.name];
     record[column.name] = text === undefined ? null : column.encode(text);
@@ -90,7 +90,7 @@ function bodyOf(
   changes: JsonObject | null,
   fallback: RawRow | null = null,
 ): ChangeBody {
-  const record: JsonObject = {};
+  const record: JsonObject = emptyObjectFor(table);
   let unchangedToastColumns: string[] | null = null;
   for (const column of table.columns) {
     let text = row[column.name];

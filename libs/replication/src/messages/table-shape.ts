@@ -26,6 +26,11 @@ export interface CompiledTable {
   readonly name: string;
   readonly columns: readonly CompiledColumn[];
   readonly primaryKey: readonly string[];
+  /**
+   * A column is named `__proto__`: its rows and records are objects without a prototype, where on a
+   * plain object that name sets the prototype instead of a property (and the value was lost).
+   */
+  readonly protoColumn?: boolean;
 }
 
 export function compileTable(descriptor: TableDescriptor, lookup?: TypeLookup): CompiledTable {
@@ -34,5 +39,11 @@ export function compileTable(descriptor: TableDescriptor, lookup?: TypeLookup): 
     name: descriptor.name,
     columns: descriptor.columns.map((column) => ({ name: column.name, encode: encoderFor(column.type, lookup) })),
     primaryKey: [...descriptor.primaryKey],
+    protoColumn: descriptor.columns.some((c) => c.name === '__proto__'),
   };
+}
+
+/** An empty record (or row) for the table's columns (see protoColumn). */
+export function emptyObjectFor(table: CompiledTable): Record<string, unknown> {
+  return table.protoColumn === true ? (Object.create(null) as Record<string, unknown>) : {};
 }
