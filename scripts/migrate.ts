@@ -1,10 +1,13 @@
 import { runMigrations } from '#core/database/migrate.js';
-import { ConfigError } from '#core/config/config.js';
+import { ConfigError, postgresUrl } from '#core/config/config.js';
 import { checkPostgres } from '#core/config/dependencies.js';
 
-const databaseUrl = process.env.DATABASE_URL;
-if (!databaseUrl) {
-  console.error(new ConfigError('DATABASE_URL', 'is required').message);
+let databaseUrl: string;
+try {
+  databaseUrl = postgresUrl(process.env, 'DATABASE_URL');
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
   process.exit(1);
 }
 // An unreachable database: one line naming DATABASE_URL, not a driver stack trace.

@@ -83,6 +83,15 @@ describe('bad configuration', () => {
     expect(stderr).toBe('DATABASE_URL: cannot connect to 127.0.0.1:1 (ECONNREFUSED)\n');
   });
 
+  it.each([
+    ['not a url', 'DATABASE_URL: is not a valid URL\n'],
+    ['mysql://127.0.0.1/x', 'DATABASE_URL: must start with postgres:// or postgresql://\n'],
+  ])('npm run migrate with DATABASE_URL=%s: exit 1 with one line naming it', async (url, line) => {
+    const { status, stderr } = await refusal('migrate', { DATABASE_URL: url });
+    expect(status).toEqual({ code: 1, signal: null });
+    expect(stderr).toBe(line);
+  });
+
   it('npm start with a vault key of the wrong length refuses before creating .sluice/', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-bad-config-'));
     try {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { loadConfig, parseVaultKey } from '#core/config/config.js';
+import { ConfigError, loadConfig, parseVaultKey } from '#core/config/config.js';
 import type { OnShutdown } from '#core/config/process.js';
 import { generateApiToken } from '#core/crypto/tokens.js';
 import { startPostgresServer } from '#core/embedded/postgres-server.js';
-import { startRedisServer } from '#core/embedded/redis-server.js';
+import { findRedisServer, startRedisServer } from '#core/embedded/redis-server.js';
 
 /** URLs of the servers started here (to print: the walk-through uses them as source and sink). */
 export interface EmbeddedServers {
@@ -35,6 +35,14 @@ export async function prepareEmbeddedEnvironment(
     REDIS_URL: env.REDIS_URL || 'redis://embedded',
     SLUICE_VAULT_KEY: env.SLUICE_VAULT_KEY || (embedDatabase ? randomVaultKey() : undefined),
   });
+  if (embedRedis && findRedisServer() === undefined) {
+    // Before anything is started: otherwise Postgres would be initialised first, and then a stack trace.
+    throw new ConfigError(
+      'REDIS_URL',
+      'is not set and redis-server was not found on PATH: install Redis (e.g. `apt-get install redis-server`) ' +
+        'or set REDIS_URL to an existing Redis',
+    );
+  }
   // Run as root, Postgres runs as the postgres user, which must be able to enter this directory.
   await mkdir(baseDir, { recursive: true, mode: process.getuid?.() === 0 ? 0o711 : 0o700 });
 

@@ -25,11 +25,18 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL: is not a valid URL'],
     [{ SLUICE_VAULT_KEY: 'c2hvcnQ=' }, 'SLUICE_VAULT_KEY: must be 32 bytes'],
     [{ PORT: '70000' }, 'PORT: must be an integer'],
+    [{ PORT: '0x50' }, 'PORT: must be an integer'],
+    [{ PORT: '80.0' }, 'PORT: must be an integer'],
     [{ SLUICE_ROLES: 'api,cron' }, 'SLUICE_ROLES: must be'],
     [{ SLUICE_SIGNUP: 'maybe' }, 'SLUICE_SIGNUP: must be true or false'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
     [{ SLUICE_BOOTSTRAP_TOKEN: 'short' }, 'SLUICE_BOOTSTRAP_TOKEN: must be at least 16'],
   ])('names the bad variable: %j', (override, message) => {
     expect(() => loadConfig({ ...valid, ...override })).toThrow(message);
+  });
+
+  it('takes an empty PORT or LOG_LEVEL as unset, like every other variable', () => {
+    expect(loadConfig({ ...valid, PORT: '', LOG_LEVEL: '' })).toMatchObject({ port: 7376, logLevel: 'info' });
+    expect(loadConfig({ ...valid, PORT: '0' }).port).toBe(0);
   });
 });

@@ -41,6 +41,13 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** A Postgres URL (postgres:// or postgresql://) in `name`, or a ConfigError naming it. */
+export function postgresUrl(env: NodeJS.ProcessEnv, name: string): string {
+  return url(env, name, POSTGRES_PROTOCOLS);
+}
+
+const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'];
+
 function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string {
   const value = required(env, name);
   let parsed: URL;
@@ -82,9 +89,10 @@ export function parseVaultKey(value: string, variable = 'SLUICE_VAULT_KEY'): Buf
 
 /** Reads the environment. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
-  const portText = env.PORT ?? '7376';
+  // Empty means the default, as for every other variable; 0 asks the system for a free port.
+  const portText = env.PORT || '7376';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d+$/.test(portText) || port > 65535) {
     throw new ConfigError('PORT', `must be an integer from 0 to 65535, got "${portText}"`);
   }
   const roles = (env.SLUICE_ROLES ?? 'api,worker')
@@ -95,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
   if (unknownRole !== undefined || roles.length === 0) {
     throw new ConfigError('SLUICE_ROLES', `must be a comma-separated list of ${ROLES.join(', ')}`);
   }
-  const logLevel = env.LOG_LEVEL ?? 'info';
+  const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -108,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
     throw new ConfigError('SLUICE_BOOTSTRAP_ACCOUNT', 'may contain only letters, digits, _, - and .');
   }
   return {
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     port,
     vaultKey: parseVaultKey(required(env, 'SLUICE_VAULT_KEY')),
