@@ -58,6 +58,8 @@ export interface EngineStackOptions {
   inProcessWorker?: boolean;
   /** What the slot's publication is for, created after the setup SQL (`TABLE a (x, y) WHERE (…)`); default ALL TABLES. */
   publicationFor?: string;
+  /** Sluice's internal Redis (BullMQ, coordination): a private one a test may stop. Default the shared test Redis. */
+  internalRedisUrl?: string;
 }
 
 export async function startEngineStack(
@@ -70,7 +72,7 @@ export async function startEngineStack(
   const source = await createSourceDatabase(forAllTables ? { publication: `pub_${suffix}` } : {});
   for (const sql of setupSql) await source.client.query(sql);
   if (!forAllTables) await source.client.query(`CREATE PUBLICATION pub_${suffix} FOR ${options.publicationFor}`);
-  const api = await startTestApi();
+  const api = await startTestApi(options.internalRedisUrl === undefined ? {} : { redisUrl: options.internalRedisUrl });
   const created = await api.client.POST('/api/postgres_databases', {
     body: {
       name: `db-${suffix}`,

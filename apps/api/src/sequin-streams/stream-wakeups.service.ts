@@ -5,6 +5,7 @@ import type { SluiceConfig } from '#core/config/config.js';
 import { streamWakePattern } from '#core/queues/notifications.js';
 import { Notifier } from '#core/queues/notifier.js';
 import { redisOptionsFromUrl } from '#core/redis/redis-options.js';
+import { throttledWarning } from '#core/redis/throttled-warning.js';
 
 export interface Waiter {
   /** Resolves on the next wake-up for the sink, or when `timeoutMs` passes. */
@@ -30,7 +31,7 @@ export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown
   async onModuleInit(): Promise<void> {
     const prefix = `${this.config.redisPrefix}:stream:`;
     this.subscriber = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), lazyConnect: true });
-    this.subscriber.on('error', (error) => this.logger.warn(`Stream wake-ups: ${error.message}`));
+    this.subscriber.on('error', throttledWarning(this.logger, 'Stream wake-ups'));
     this.subscriber.on('pmessage', (_pattern: string, channel: string) => {
       for (const wake of this.waiters.get(channel.slice(prefix.length)) ?? []) wake();
     });

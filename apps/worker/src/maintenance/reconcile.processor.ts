@@ -1,4 +1,4 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, type OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import {
@@ -8,6 +8,7 @@ import {
   type ReplicationJobData,
   replicationJobId,
 } from '#core/queues/queue-names.js';
+import { throttledWarning } from '#core/redis/throttled-warning.js';
 import { ReplicationSlotsRepository } from '#core/repositories/replication-slots.repository.js';
 import { RECONCILE_JOB, ReconcileTrigger } from './reconcile.trigger.js';
 import { RedeliverParkedProcessor } from './redeliver-parked.processor.js';
@@ -21,6 +22,7 @@ const RECONCILE_EVERY_MS = 5_000;
 @Processor(QueueNames.maintenance)
 export class ReconcileProcessor extends WorkerHost implements OnModuleInit {
   private readonly logger = new Logger(ReconcileProcessor.name);
+  private readonly workerErrors = throttledWarning(this.logger, 'Maintenance worker');
 
   constructor(
     private readonly slots: ReplicationSlotsRepository,
@@ -39,6 +41,12 @@ export class ReconcileProcessor extends WorkerHost implements OnModuleInit {
       { name: RECONCILE_JOB, opts: { removeOnComplete: true, removeOnFail: true } },
     );
     await this.trigger.now();
+  }
+
+  /** Without a listener, BullMQ prints each connection error's stack to stderr. */
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    this.workerErrors(error);
   }
 
   /** The maintenance queue has this one processor (a second one would take the other's jobs): dispatch by name. */

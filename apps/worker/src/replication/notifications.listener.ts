@@ -11,6 +11,7 @@ import {
 import { redisOptionsFromUrl } from '#core/redis/redis-options.js';
 import { ReconcileTrigger } from '../maintenance/reconcile.trigger.js';
 import { SlotReadersService } from './slot-readers.service.js';
+import { throttledWarning } from '#core/redis/throttled-warning.js';
 
 /** Applies API changes to the readers this process runs, without a restart. */
 @Injectable()
@@ -28,7 +29,7 @@ export class NotificationsListener implements OnModuleInit, OnApplicationShutdow
     const changes = changesChannel(this.config.redisPrefix);
     const commands = sinkCommandsChannel(this.config.redisPrefix);
     this.subscriber = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), lazyConnect: true });
-    this.subscriber.on('error', (error) => this.logger.warn(`Notifications: ${error.message}`));
+    this.subscriber.on('error', throttledWarning(this.logger, 'Notifications'));
     this.subscriber.on('message', (channel: string, text: string) => {
       try {
         if (channel === changes) this.onChange(JSON.parse(text) as ChangeNotification);

@@ -1,12 +1,16 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Job, Worker } from 'bullmq';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
 import { QueueNames, type ReplicationJobData } from '#core/queues/queue-names.js';
+import { throttledWarning } from '#core/redis/throttled-warning.js';
 import { SlotReadersService } from './slot-readers.service.js';
 
 /** Readers per worker process: each is mostly waiting on sockets, so many fit one process. */
 const MAX_READERS_PER_PROCESS = 64;
+/** How long shutdown waits for BullMQ to close the worker's connections. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * The replication queue's worker, created directly rather than through @Processor: a reader job runs
@@ -43,13 +47,23 @@ export class ReplicationWorker implements OnModuleInit, OnApplicationShutdown {
     this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
       for (const id of jobIds) this.worker?.cancelJob(id, 'lease lost');
     });
-    this.worker.on('error', (error) => this.logger.warn(`Replication worker: ${error.message}`));
+    this.worker.on('error', throttledWarning(this.logger, 'Replication worker'));
     this.worker.on('failed', (job, error) => this.logger.warn(`Reader ${job?.id} failed: ${error.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.worker) return;
     this.worker.cancelAllJobs('shutting down');
-    await this.worker.close();
+    // BullMQ's close waits for its blocking connection to end, which never happens while that
+    // connection is between reconnect attempts (internal Redis down or just back; bullmq#4656).
+    // The readers have stopped by now; a lock left behind expires within the lease.
+    const closed = await Promise.race([
+      this.worker.close().then(() => true),
+      delay(CLOSE_TIMEOUT_MS, false, { ref: false }),
+    ]);
+    if (!closed)
+      this.logger.warn(
+        `Replication worker: not closed after ${CLOSE_TIMEOUT_MS} ms (internal Redis unreachable?), leaving it`,
+      );
   }
 }
