@@ -342,6 +342,7 @@ describe('engine: redis_string', () => {
       last_error: expect.stringContaining('came without its primary key column(s) id'),
       data: { action: 'delete', record: { id: null, email: 'a@example.com' } },
     });
+    expect(Object.keys(failing!.data)).toEqual(['record', 'changes', 'action', 'metadata']);
     // Later rows go on; the row stays cached (a wrong key was not deleted, nor one named 'sequin:str_by_email:').
     await waitFor(async () => (await redis.exists('sequin:str_by_email:3')) === 1, { message: 'the later row' });
     expect(await redis.exists('sequin:str_by_email:1')).toBe(1);

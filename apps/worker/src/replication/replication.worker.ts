@@ -4,6 +4,7 @@ import { type Job, Worker } from 'bullmq';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
 import { QueueNames, type ReplicationJobData } from '#core/queues/queue-names.js';
+import { STOP_DRAIN_MS } from '#replication/reader/slot-reader.js';
 import { throttledWarning } from '#core/redis/throttled-warning.js';
 import { SlotReadersService } from './slot-readers.service.js';
 
@@ -54,16 +55,20 @@ export class ReplicationWorker implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (!this.worker) return;
     this.worker.cancelAllJobs('shutting down');
+    // The readers deliver what they hold and report their last flush LSN (up to STOP_DRAIN_MS each).
+    await this.readers.stopped(STOP_DRAIN_MS + CLOSE_TIMEOUT_MS);
     // BullMQ's close waits for its blocking connection to end, which never happens while that
     // connection is between reconnect attempts (internal Redis down or just back; bullmq#4656).
-    // The readers have stopped by now; a lock left behind expires within the lease.
     const closed = await Promise.race([
       this.worker.close().then(() => true),
       delay(CLOSE_TIMEOUT_MS, false, { ref: false }),
     ]);
-    if (!closed)
-      this.logger.warn(
-        `Replication worker: not closed after ${CLOSE_TIMEOUT_MS} ms (internal Redis unreachable?), leaving it`,
-      );
+    if (!closed) {
+      this.logger.warn(`Replication worker: not closed after ${CLOSE_TIMEOUT_MS} ms (internal Redis unreachable?)`);
+      // What close() would have done after that wait, so nothing keeps the process alive: its other
+      // connection and its lock renewal timer (a job lock left behind expires within the lease).
+      void this.worker.disconnect().catch(() => undefined);
+      void (this.worker as unknown as { lockManager?: { close(): Promise<void> } }).lockManager?.close();
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
@@ -25,6 +26,8 @@ import { SinkStatusPublisher } from './sink-status.publisher.js';
 export class SlotReadersService {
   private readonly logger = new Logger(SlotReadersService.name);
   private readonly readers = new Map<string, SlotReader>();
+  /** Every run in progress, settled or not: shutdown waits for them (their last flush report included). */
+  private readonly runs = new Set<Promise<void>>();
   /** Publishes the running readers' sink status and recently delivered messages for the API. */
   private readonly status: SinkStatusPublisher;
 
@@ -50,7 +53,20 @@ export class SlotReadersService {
     return this.readers.get(databaseId);
   }
 
-  async run({ accountId, databaseId, slotId }: ReplicationJobData, signal: AbortSignal): Promise<void> {
+  run(job: ReplicationJobData, signal: AbortSignal): Promise<void> {
+    const running = this.runReader(job, signal);
+    const tracked = running.catch(() => undefined).finally(() => this.runs.delete(tracked));
+    this.runs.add(tracked);
+    return running;
+  }
+
+  /** Resolves once every reader run has ended, or after `timeoutMs`: false then. */
+  async stopped(timeoutMs: number): Promise<boolean> {
+    const all = Promise.all([...this.runs]).then(() => true);
+    return Promise.race([all, delay(timeoutMs, false, { ref: false })]);
+  }
+
+  private async runReader({ accountId, databaseId, slotId }: ReplicationJobData, signal: AbortSignal): Promise<void> {
     const database = await this.databases.findById(accountId, databaseId);
     const slot = await this.slots.findById(accountId, slotId);
     if (!database || !slot || slot.status !== 'active') return;

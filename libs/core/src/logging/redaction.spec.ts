@@ -54,8 +54,12 @@ describe('log redaction', () => {
         'request',
       );
       logger.info({ req: { url: '/api/account?password=pw-in-path' } }, 'password');
+      logger.info({ req: { url: '/api/account?access%5Ftoken=sluice_encoded' } }, 'encoded name');
+      logger.info({ req: { url: '/api/postgres_databases?url=postgresql://u:pw-at@h/db' } }, 'credentials');
     });
-    for (const secret of ['sluice_in_url', 'sluice_q', 'pw-in-path']) expect(text).not.toContain(secret);
+    for (const secret of ['sluice_in_url', 'sluice_q', 'pw-in-path', 'sluice_encoded', 'pw-at'])
+      expect(text).not.toContain(secret);
+    expect(text).toContain('"url":"/api/account?access_token=***"');
     expect(text).toContain('"url":"/api/sinks?limit=5&access_token=***"');
     expect(text).toContain('"query":{"access_token":"[redacted]"}');
     expect(text).toContain('"url":"/api/account?password=***"');

@@ -42,3 +42,10 @@ export interface Message {
   /** Not part of the JSON: primary key columns the change came without (see ChangeBody). */
   primaryKeyMissing?: readonly string[];
 }
+
+/** The message as the spec's envelope: what the messages API shows (stored messages keep primaryKeyMissing). */
+export function envelopeOf(message: Message): Omit<Message, 'primaryKeyMissing'> {
+  if (message.primaryKeyMissing === undefined) return message;
+  const { primaryKeyMissing: _internal, ...envelope } = message;
+  return envelope;
+}

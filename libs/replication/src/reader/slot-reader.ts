@@ -56,7 +56,7 @@ const SINK_CREATED_WAIT_MS = 10_000;
  * Longer than a Redis command's timeout, well under wal_sender_timeout: a destination that never
  * answers (a hung metadata Postgres) must not keep the slot from the next owner.
  */
-const STOP_DRAIN_MS = 15_000;
+export const STOP_DRAIN_MS = 15_000;
 
 class ReaderStopped extends Error {}
 

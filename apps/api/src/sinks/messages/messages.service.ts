@@ -15,6 +15,8 @@ import { SinkObservations } from './sink-observations.js';
 import { streamListState, type StreamMessageSummary, streamSummary } from './stream-messages.js';
 
 function parkedSummary(row: ParkedMessage): MessageSummary {
+  // Stored with the reader's note of a change without its primary key (for redelivery); not part of the envelope.
+  const { primaryKeyMissing: _internal, ...envelope } = row.data as Record<string, unknown>;
   return {
     id: row.idempotencyKey,
     seq: null,
@@ -24,7 +26,7 @@ function parkedSummary(row: ParkedMessage): MessageSummary {
     not_visible_until: row.notVisibleUntil?.toISOString() ?? null,
     commit_lsn: Number(row.commitLsn),
     inserted_at: row.insertedAt.toISOString(),
-    data: row.data as unknown as MessageEnvelopeJson,
+    data: envelope as unknown as MessageEnvelopeJson,
   };
 }
 
