@@ -18,8 +18,8 @@ const TABLE = 'internal_outage_items';
 /**
  * Sluice's own Redis (BullMQ, the reader's lease, wake-ups) stopped during a burst: a private,
  * persistent server restarted on the same port, as an operator's Redis restarts. The reader's lease
- * lapses meanwhile; whichever reader holds the slot afterwards, the slot never has two readers at
- * once (Postgres would refuse the second), nothing is lost, and the stream keeps commit order.
+ * lapses meanwhile, and the worker is restarted right after; whichever reader holds the slot then,
+ * nothing is lost and the stream keeps commit order.
  */
 describe('faults: the internal Redis down', () => {
   let stack: EngineStack;
