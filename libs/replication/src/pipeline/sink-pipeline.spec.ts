@@ -359,6 +359,20 @@ describe('SinkPipeline', () => {
       expect(store.rows).toHaveLength(0);
     });
 
+    it('parks a failing head only once it has failed for parkAfterMs, not at its first failures', async () => {
+      const store = parkingStore();
+      const parkAfterMs = 1_000;
+      const h = harness('per-group', { maxAckPending: 10, parking: store.hooks, parkAfterMs });
+      h.setFailing((p) => p.key === 'p');
+      const started = Date.now();
+      h.push('p', 0);
+      await waitFor(async () => h.failures.length >= 3, { message: 'retries of the head' });
+      expect(Date.now() - started).toBeLessThan(parkAfterMs); // retried every 30 ms, well inside the grace period
+      expect(store.rows).toHaveLength(0);
+      await waitFor(async () => store.rows.length === 1, { message: 'the head to be parked after the grace period' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(parkAfterMs);
+    });
+
     it('parks nothing while the destination is down (connection failures): the bound holds', async () => {
       const store = parkingStore();
       const h = harness('per-group', { maxAckPending: 5, parking: store.hooks, parkAfterMs: 20, refused: false });
