@@ -17,7 +17,6 @@ import { messageJson } from '#replication/messages/message-json.js';
 import { Fifo } from '#replication/pipeline/fifo.js';
 import type { PipelineMessage } from '#replication/pipeline/sink-pipeline.js';
 import type { SlotReader } from '#replication/reader/slot-reader.js';
-import { envelopeOf } from '#replication/messages/message.js';
 
 type Message = PipelineMessage<unknown>;
 
@@ -33,7 +32,7 @@ export function summarize(message: Message, deliverCount = message.deliverCount)
     not_visible_until: message.notVisibleUntil > 0 ? new Date(message.notVisibleUntil).toISOString() : null,
     commit_lsn: Number(message.commitLsn),
     inserted_at: isoTimestamp(metadata.commit_timestamp),
-    data: envelopeOf(message.message) as unknown as MessageEnvelopeJson,
+    data: message.message as unknown as MessageEnvelopeJson,
   };
 }
 

@@ -39,13 +39,10 @@ export interface Message {
   changes: JsonObject | null;
   action: MessageAction;
   metadata: MessageMetadata;
-  /** Not part of the JSON: primary key columns the change came without (see ChangeBody). */
+  /**
+   * Primary key columns the change came without (see ChangeBody). Not in what sinks receive (messageJson
+   * writes the envelope's fields only); kept in a parked message's stored JSON so that a redelivery,
+   * which rebuilds its payload from it, refuses it again; the messages API leaves it out.
+   */
   primaryKeyMissing?: readonly string[];
-}
-
-/** The message as the spec's envelope: what the messages API shows (stored messages keep primaryKeyMissing). */
-export function envelopeOf(message: Message): Omit<Message, 'primaryKeyMissing'> {
-  if (message.primaryKeyMissing === undefined) return message;
-  const { primaryKeyMissing: _internal, ...envelope } = message;
-  return envelope;
 }

@@ -14,9 +14,16 @@ import type { MessageQuery } from './message-query.js';
 import { SinkObservations } from './sink-observations.js';
 import { streamListState, type StreamMessageSummary, streamSummary } from './stream-messages.js';
 
+/**
+ * The spec's envelope of a message the reader holds or parked: a change that came without its primary
+ * key carries a note of it (kept when parked, so that a redelivery refuses it again), not shown.
+ */
+function envelopeOf(data: unknown): MessageEnvelopeJson {
+  const { primaryKeyMissing: _internal, ...envelope } = data as Record<string, unknown>;
+  return envelope as unknown as MessageEnvelopeJson;
+}
+
 function parkedSummary(row: ParkedMessage): MessageSummary {
-  // Stored with the reader's note of a change without its primary key (for redelivery); not part of the envelope.
-  const { primaryKeyMissing: _internal, ...envelope } = row.data as Record<string, unknown>;
   return {
     id: row.idempotencyKey,
     seq: null,
@@ -26,7 +33,7 @@ function parkedSummary(row: ParkedMessage): MessageSummary {
     not_visible_until: row.notVisibleUntil?.toISOString() ?? null,
     commit_lsn: Number(row.commitLsn),
     inserted_at: row.insertedAt.toISOString(),
-    data: envelope as unknown as MessageEnvelopeJson,
+    data: envelopeOf(row.data),
   };
 }
 
@@ -64,7 +71,9 @@ export class SinkMessagesService {
       case 'dead':
         return (await this.parked.listOfSink(sink.accountId, sink.id, state, limit)).map(parkedSummary);
       case 'pending':
-        return ((await this.observations.status(sink.id))?.pending ?? []).slice(0, limit);
+        return ((await this.observations.status(sink.id))?.pending ?? [])
+          .slice(0, limit)
+          .map((message) => ({ ...message, data: envelopeOf(message.data) }));
       case 'delivered':
         return this.observations.delivered(sink.id, limit);
     }
