@@ -178,4 +178,59 @@ describe('SlotReaderSession', () => {
       'the next session to deliver the unanswered change again',
     );
   });
+
+  /**
+   * The lag metric and the relation lookups share the session's catalog connection. node-pg queues a
+   * query sent to a busy client, deprecated (removed in pg 9, a warning on stderr meanwhile).
+   */
+  it('asks its catalog connection one query at a time while tables are looked up and the lag is read', async () => {
+    const tables = Array.from({ length: 20 }, (_, i) => `lookup_${i}`);
+    for (const table of tables) await source.client.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    const original = pg.Client.prototype.query;
+    const inFlight = new WeakMap<object, number>();
+    let queries = 0;
+    let overlapping = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      queries++;
+      const busy = inFlight.get(this) ?? 0;
+      if (busy > 0) overlapping++;
+      inFlight.set(this, busy + 1);
+      const settle = (): void => void inFlight.set(this, inFlight.get(this)! - 1);
+      const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+      if (result instanceof Promise) result.then(settle, settle);
+      else settle(); // a callback or submittable query: not counted as in flight
+      return result;
+    } as typeof original;
+    const stop = new AbortController();
+    try {
+      const reader = session([], []);
+      const running = reader.run(stop.signal);
+      await waitFor(readerActive, { message: 'the session to start reading' });
+      const queriesBefore = queries;
+      let lagReads = 0;
+      let reading = true;
+      const lagLoop = (async () => {
+        while (reading) {
+          await reader.replicationLagBytes();
+          lagReads++;
+        }
+      })();
+      await source.client.query('BEGIN');
+      for (const table of tables) await source.client.query(`INSERT INTO ${table} VALUES (1)`);
+      const { rows } = await source.client.query<{ lsn: string }>(`SELECT pg_current_wal_insert_lsn()::text AS lsn`);
+      await source.client.query('COMMIT');
+      const inserted = lsnToBigInt(rows[0]!.lsn);
+      await waitFor(async () => reader.flushLsn >= inserted, { message: 'the inserts to be read' });
+      reading = false;
+      await lagLoop;
+      stop.abort();
+      await running;
+      expect(lagReads).toBeGreaterThan(0);
+      expect(queries - queriesBefore).toBeGreaterThan(tables.length + lagReads); // the lookups ran meanwhile
+      expect(overlapping).toBe(0);
+    } finally {
+      pg.Client.prototype.query = original;
+      stop.abort();
+    }
+  });
 });

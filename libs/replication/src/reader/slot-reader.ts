@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { settlesWithin } from '#core/embedded/managed-process.js';
@@ -94,6 +95,11 @@ export class SlotReaderSession {
   private service!: LogicalReplicationService;
   private catalog!: SourceCatalog;
   private catalogClient!: pg.Client;
+  /**
+   * Relation lookups and the lag metric share the catalog connection, one query at a time: node-pg
+   * deprecates queueing a query on a busy client (removed in pg 9) and warns on stderr.
+   */
+  private readonly catalogTurn = pLimit(1);
   private statusTimer: NodeJS.Timeout | null = null;
   private lastReported = -1n;
   private lastReportedAt = 0;
@@ -165,9 +171,11 @@ export class SlotReaderSession {
 
   /** pg_current_wal_lsn() − confirmed_flush_lsn of the slot, in bytes: WAL the slot makes Postgres keep. */
   async replicationLagBytes(): Promise<bigint | null> {
-    const { rows } = await this.catalogClient.query<{ lag: string | null }>(
-      `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1`,
-      [this.options.source.slotName],
+    const { rows } = await this.catalogTurn(() =>
+      this.catalogClient.query<{ lag: string | null }>(
+        `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1`,
+        [this.options.source.slotName],
+      ),
     );
     return rows[0]?.lag == null ? null : BigInt(rows[0].lag.split('.')[0]!);
   }
@@ -199,9 +207,11 @@ export class SlotReaderSession {
     this.catalogClient.on('error', (error) => this.failure(error));
     await this.catalogClient.connect();
     this.catalog = new SourceCatalog(this.catalogClient);
-    const { rows } = await this.catalogClient.query<{ confirmed_flush_lsn: string | null }>(
-      `SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()`,
-      [source.slotName],
+    const { rows } = await this.catalogTurn(() =>
+      this.catalogClient.query<{ confirmed_flush_lsn: string | null }>(
+        `SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()`,
+        [source.slotName],
+      ),
     );
     if (rows.length === 0) throw new Error(`Replication slot "${source.slotName}" does not exist in this database`);
     this.tracker = new FlushTracker(lsnToBigInt(rows[0]!.confirmed_flush_lsn ?? '0/0'));
@@ -360,9 +370,9 @@ export class SlotReaderSession {
   private handleDecoded(event: DecodedEvent): Promise<unknown> | undefined {
     switch (event.kind) {
       case 'relation':
-        return this.catalog
-          .compile(event.relation)
-          .then((table) => void this.relations.set(event.relation.relationOid, table));
+        return this.catalogTurn(() => this.catalog.compile(event.relation)).then(
+          (table) => void this.relations.set(event.relation.relationOid, table),
+        );
       case 'row':
         this.routeRow(event.relation, event);
         return undefined;
