@@ -13,8 +13,10 @@ export interface MetadataDatabase {
 export interface SourceDatabase {
   url: string;
   name: string;
-  /** Connected to the database; ended by drop(). */
-  client: pg.Client;
+  /** Connected to the database; ended by drop(). Lost with its server until `reconnect()`. */
+  readonly client: pg.Client;
+  /** A new `client`, for a test that restarted the server. */
+  reconnect(): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export interface SourceDatabaseOptions {
   publication?: string;
   /** Creates this pgoutput logical slot. Slot names are server-wide: make them unique per test. */
   slot?: string;
+  /** The server to create the database on (superuser URL). Default the shared test server. */
+  serverUrl?: string;
 }
 
 export interface WaitForOptions {
@@ -69,17 +73,24 @@ export async function createMetadataDatabase(): Promise<MetadataDatabase> {
 
 /** A fresh, empty database standing for a user's source database, on the test server. */
 export async function createSourceDatabase(options: SourceDatabaseOptions = {}): Promise<SourceDatabase> {
-  const serverUrl = requiredEnv('SLUICE_TEST_PG_URL');
+  const serverUrl = options.serverUrl ?? requiredEnv('SLUICE_TEST_PG_URL');
   const name = `sluice_source_${randomSuffix()}`;
   await withClient(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
   const url = databaseUrl(serverUrl, name);
-  const client = new pg.Client(url);
+  const connect = async (): Promise<pg.Client> => {
+    const connected = new pg.Client(url);
+    // A stopped server ends the connection; the test reconnects, it does not crash.
+    connected.on('error', () => undefined);
+    await connected.connect();
+    return connected;
+  };
+  let client: pg.Client | undefined;
   const drop = once(async () => {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
     await dropDatabase(serverUrl, name);
   });
   try {
-    await client.connect();
+    client = await connect();
     if (options.publication !== undefined) {
       await client.query(`CREATE PUBLICATION ${pg.escapeIdentifier(options.publication)} FOR ALL TABLES`);
     }
@@ -90,7 +101,18 @@ export async function createSourceDatabase(options: SourceDatabaseOptions = {}):
     await drop();
     throw error;
   }
-  return { url, name, client, drop };
+  return {
+    url,
+    name,
+    get client() {
+      return client!;
+    },
+    async reconnect() {
+      await client?.end().catch(() => undefined);
+      client = await connect();
+    },
+    drop,
+  };
 }
 
 /** Drops the replication slots of the database (ending the walsenders using them), then the database. */

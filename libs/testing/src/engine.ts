@@ -60,6 +60,8 @@ export interface EngineStackOptions {
   publicationFor?: string;
   /** Sluice's internal Redis (BullMQ, coordination): a private one a test may stop. Default the shared test Redis. */
   internalRedisUrl?: string;
+  /** The source database's server (superuser URL): a private one a test may restart. Default the shared test server. */
+  sourceServerUrl?: string;
 }
 
 export async function startEngineStack(
@@ -69,7 +71,10 @@ export async function startEngineStack(
   const suffix = randomSuffix();
   const slotName = `sluice_test_${suffix}`;
   const forAllTables = options.publicationFor === undefined;
-  const source = await createSourceDatabase(forAllTables ? { publication: `pub_${suffix}` } : {});
+  const source = await createSourceDatabase({
+    publication: forAllTables ? `pub_${suffix}` : undefined,
+    serverUrl: options.sourceServerUrl,
+  });
   for (const sql of setupSql) await source.client.query(sql);
   if (!forAllTables) await source.client.query(`CREATE PUBLICATION pub_${suffix} FOR ${options.publicationFor}`);
   const api = await startTestApi(options.internalRedisUrl === undefined ? {} : { redisUrl: options.internalRedisUrl });
@@ -202,6 +207,11 @@ export interface WorkloadOptions {
   pauseMs?: number;
   /** Seed of the change mix (the same seed writes the same changes). Default 1. */
   seed?: number;
+  /**
+   * Rides out a restart of the server: a transaction whose write fails is written again once the
+   * server is back, unless the side log shows it committed. Default false (the first error ends it).
+   */
+  survivesServerRestarts?: boolean;
 }
 
 export interface Workload {
@@ -230,8 +240,24 @@ export function startWorkload(url: string, table: string, options: WorkloadOptio
   let value = 0;
 
   const run = async (): Promise<void> => {
-    const client = new pg.Client(url);
-    await client.connect();
+    let client = await connectWriter(url);
+    const commit = async (sql: string, txn: number): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query(sql);
+          return;
+        } catch (error) {
+          if (!options.survivesServerRestarts || attempt === WRITE_ATTEMPTS) throw error;
+          await client.end().catch(() => undefined);
+          client = await waitFor(() => connectWriter(url).catch(() => undefined), {
+            timeoutMs: 60_000,
+            message: 'the source server to accept the workload again',
+          });
+          const logged = await client.query(`SELECT 1 FROM ${table}_log WHERE txn = $1`, [txn]);
+          if (logged.rowCount === 1) return;
+        }
+      }
+    };
     try {
       for (let txn = 1; txn <= options.transactions; txn++) {
         const ops = 1 + Math.floor(random() * 3);
@@ -257,7 +283,7 @@ export function startWorkload(url: string, table: string, options: WorkloadOptio
           }
         }
         statements.push(`INSERT INTO ${table}_log (txn, changes) VALUES (${txn}, ${ops})`, 'COMMIT');
-        await client.query(statements.join(';\n'));
+        await commit(statements.join(';\n'), txn);
         written.push(...changes);
         committed = txn;
         if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
@@ -289,6 +315,15 @@ export function startWorkload(url: string, table: string, options: WorkloadOptio
       return written;
     },
   };
+}
+
+const WRITE_ATTEMPTS = 10;
+
+async function connectWriter(url: string): Promise<pg.Client> {
+  const client = new pg.Client(url);
+  client.on('error', () => undefined); // a lost connection fails the next write, which handles it
+  await client.connect();
+  return client;
 }
 
 /** A small deterministic PRNG (mulberry32). */

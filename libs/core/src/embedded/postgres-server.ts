@@ -34,8 +34,11 @@ export interface PostgresServer {
   url: string;
   port: number;
   pid: number;
-  /** Fast shutdown; resolves when no server process is left. */
-  stop(): Promise<void>;
+  /**
+   * Fast shutdown by default; `immediate` ends every process at once, without a checkpoint, as a
+   * crash would (the next start recovers from the WAL). Resolves when no server process is left.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
 }
 
 const execFileAsync = promisify(execFile);
@@ -73,7 +76,7 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
       url,
       port,
       pid: server.pid,
-      stop: () => (stopping ??= server.stop('SIGINT', shutdownTimeoutMs)),
+      stop: (mode = 'fast') => (stopping ??= server.stop(mode === 'fast' ? 'SIGINT' : 'SIGQUIT', shutdownTimeoutMs)),
     };
   }
 }
