@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import type { components } from '#testing/api-schema.js';
+import { monitorCommands } from '#testing/redis-commands.js';
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import {
   type EngineStack,
@@ -22,6 +23,7 @@ type MessageState = 'pending' | 'failing' | 'dead' | 'delivered';
 
 const WRONGTYPE_TABLE = 'wrongtype_items';
 const POISON_TABLE = 'poison_items';
+const BACKOFF_TABLE = 'backoff_items';
 /** Outside the one- and two-digit keys the poison test's Redis user may write. */
 const POISON_ID = 500;
 
@@ -38,7 +40,11 @@ describe('faults: the sink Redis refuses commands', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sluice-sink-replies-'));
-    stack = await startEngineStack([...workloadTableSql(WRONGTYPE_TABLE), ...workloadTableSql(POISON_TABLE)]);
+    stack = await startEngineStack([
+      ...workloadTableSql(WRONGTYPE_TABLE),
+      ...workloadTableSql(POISON_TABLE),
+      ...workloadTableSql(BACKOFF_TABLE),
+    ]);
   });
   afterAll(async () => {
     for (const client of clients) client.disconnect();
@@ -91,6 +97,38 @@ describe('faults: the sink Redis refuses commands', () => {
     await waitFor(async () => (await list(sink.id, 'failing')).length === 0, {
       message: 'no failing message once delivered',
     });
+  });
+
+  it('a refused message is tried again after 1 s, then 2 s, then 4 s (±15 %), as its not_visible_until says', async () => {
+    const streamKey = `backoff-${randomSuffix()}`;
+    await stack.sinkRedis.set(streamKey, 'not a stream');
+    const sink = await stack.createSink({
+      name: 'backoff-stream',
+      source: { include_tables: [BACKOFF_TABLE] },
+      destination: { type: 'redis_stream', host: '127.0.0.1', port: stack.sinkRedisPort, stream_key: streamKey },
+    });
+    await stack.source.client.query(`INSERT INTO ${BACKOFF_TABLE} (id, v, txn) VALUES (1, 1, 1)`);
+
+    // Attempt n sets not_visible_until to its own time plus its wait; attempt n + 1 comes when that
+    // passes (plus a few ms), so consecutive not_visible_until differ by the later attempt's wait.
+    const notVisibleUntil = new Map<number, number>();
+    await waitFor(
+      async () => {
+        const [message] = await list(sink.id, 'failing');
+        if (message?.not_visible_until)
+          notVisibleUntil.set(message.deliver_count, Date.parse(message.not_visible_until));
+        return notVisibleUntil.has(3);
+      },
+      { timeoutMs: 20_000, intervalMs: 50, message: () => `three attempts: ${JSON.stringify([...notVisibleUntil])}` },
+    );
+    const lateness = 500;
+    const second = notVisibleUntil.get(2)! - notVisibleUntil.get(1)!;
+    const third = notVisibleUntil.get(3)! - notVisibleUntil.get(2)!;
+    expect(second).toBeGreaterThanOrEqual(2_000 * 0.85);
+    expect(second).toBeLessThanOrEqual(2_000 * 1.15 + lateness);
+    expect(third).toBeGreaterThanOrEqual(4_000 * 0.85);
+    expect(third).toBeLessThanOrEqual(4_000 * 1.15 + lateness);
+    await stack.sinkRedis.del(streamKey);
   });
 
   it('redis_string: a poisoned group (NOPERM) waits while the others flow under a burst; each key gets its changes once, in commit order', async () => {
@@ -200,34 +238,6 @@ async function writePoisonRow(url: string): Promise<Array<{ value: string }>> {
     await client.end();
   }
   return values;
-}
-
-/**
- * Every SET and DEL the server executes on keys starting with `prefix`, in execution order, an MSET or
- * a DEL of several keys as one command per key (MONITOR lists executed commands only: one an ACL
- * refuses is not among them).
- */
-async function monitorCommands(url: string, prefix: string) {
-  const client = new Redis(url);
-  const commands: Array<[string, string]> = [];
-  const monitor = await client.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    const [name, ...rest] = args;
-    const command = name?.toUpperCase();
-    const mine = (key: string | undefined): key is string => key?.startsWith(prefix) === true;
-    if (command === 'SET' && mine(rest[0])) commands.push([rest[0], `SET ${rest[1]}`]);
-    else if (command === 'MSET') {
-      for (let i = 0; i + 1 < rest.length; i += 2) if (mine(rest[i])) commands.push([rest[i]!, `SET ${rest[i + 1]}`]);
-    } else if (command === 'DEL') for (const key of rest) if (mine(key)) commands.push([key, 'DEL']);
-  });
-  return {
-    clients: [client, monitor],
-    byKey(): Map<string, string[]> {
-      const byKey = new Map<string, string[]>();
-      for (const [key, command] of commands) byKey.set(key, [...(byKey.get(key) ?? []), command]);
-      return byKey;
-    },
-  };
 }
 
 /** String keys matching any of `patterns`, with their values. */
