@@ -13,14 +13,15 @@ const PUBLICATION = 'bench_stream_pub';
 const SLOT = 'bench_stream_slot';
 const MESSAGES = Number(process.env.BENCH_STREAM_MESSAGES || 200_000);
 const BATCH = 100;
-const CONSUMERS = [1, 8];
+/** The target is at 8; more counts (`BENCH_STREAM_CONSUMERS=1,8`) add diagnostic runs, about 50 s for 1. */
+const CONSUMERS = consumerCounts(process.env.BENCH_STREAM_CONSUMERS || '8');
 const TIMEOUT_MS = 300_000;
 /** Linux's USER_HZ: /proc CPU times are in these. */
 const CLOCK_TICKS = 100;
 
 /**
  * Issue 4's benchmark: a sequin_stream sink with 200k stored messages (no groups, so that every
- * message is receivable, as for the limit), drained by 1 and 8 consumer processes' worth of
+ * message is receivable, as for the limit), drained by 8 (and optionally other numbers of) consumer processes' worth of
  * concurrent HTTP consumers (batch 100, receive then ack) → messages/s; the limit is the same claim
  * (FOR UPDATE SKIP LOCKED) and DELETE as raw SQL on the same table with as many clients. The stream
  * is refilled before every run.
@@ -157,14 +158,15 @@ function report(runs: Run[], left: number, profileWindow: [number, number] | und
   const find = (mode: Run['mode'], consumers: number) => runs.find((r) => r.mode === mode && r.consumers === consumers);
   const correct =
     left === 0 && runs.every((r) => r.result.acked === MESSAGES && r.result.duplicates === 0 && r.result.missing === 0);
-  const [http1, sql1, http8, sql8] = [find('http', 1), find('sql', 1), find('http', 8), find('sql', 8)];
+  const [http8, sql8] = [find('http', 8), find('sql', 8)];
   const product = http8?.rate ?? null;
   const limit = sql8?.rate ?? null;
   const ratio = ratioOf(product, limit);
-  const ratio1 = ratioOf(http1?.rate ?? null, sql1?.rate ?? null);
+  const ratio1 = ratioOf(find('http', 1)?.rate ?? null, find('sql', 1)?.rate ?? null);
   const text = (r: Run | undefined) => (r ? `${formatRate(r.rate)}/s` : '—');
   const share = (r: Run | undefined) =>
     r?.othersShare === null || r?.othersShare === undefined ? '—' : `${Math.round(r.othersShare * 100)} %`;
+  const perCount = (line: (consumers: number) => string): string => CONSUMERS.map(line).join('; ');
   return {
     product,
     limit,
@@ -176,11 +178,14 @@ function report(runs: Run[], left: number, profileWindow: [number, number] | und
     productText: product === null ? '—' : `${formatRate(product)} msgs/s (8 consumers)`,
     limitText: limit === null ? '—' : `${formatRate(limit)}/s (raw SQL × 8)`,
     notes: [
-      `${MESSAGES} messages per run, batch ${BATCH}: Sluice HTTP × 1 ${text(http1)}, raw SQL × 1 ${text(sql1)} ` +
-        `(ratio ${ratio1 === null ? '—' : ratio1.toFixed(2)}); Sluice HTTP × 8 ${text(http8)}, raw SQL × 8 ${text(sql8)} ` +
-        `(ratio ${ratio === null ? '—' : ratio.toFixed(2)})`,
+      `${MESSAGES} messages per run, batch ${BATCH}: ` +
+        perCount((n) => {
+          const r = ratioOf(find('http', n)?.rate ?? null, find('sql', n)?.rate ?? null);
+          return `Sluice HTTP × ${n} ${text(find('http', n))}, raw SQL × ${n} ${text(find('sql', n))} (ratio ${r === null ? '—' : r.toFixed(2)})`;
+        }),
       `check: every message received and acked exactly once in every run, none left: ${correct ? 'OK' : 'FAILED'}`,
-      `CPU taken by other processes: HTTP × 1 ${share(http1)}, SQL × 1 ${share(sql1)}, HTTP × 8 ${share(http8)}, SQL × 8 ${share(sql8)}`,
+      `CPU taken by other processes: ` +
+        perCount((n) => `HTTP × ${n} ${share(find('http', n))}, SQL × ${n} ${share(find('sql', n))}`),
     ],
     details: {
       messages: MESSAGES,
@@ -221,4 +226,12 @@ function runAgent(params: ConsumerParams): Promise<ConsumerResult> {
     child.once('exit', (code) => reject(new Error(`stream consumer agent exited with code ${code}`)));
     child.send(params);
   });
+}
+
+function consumerCounts(text: string): number[] {
+  const counts = text.split(',').map((part) => Number(part.trim()));
+  if (counts.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`BENCH_STREAM_CONSUMERS must be positive integers separated by commas, not "${text}"`);
+  }
+  return counts;
 }
