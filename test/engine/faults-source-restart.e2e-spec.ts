@@ -38,9 +38,12 @@ describe('faults: the source Postgres server restarted', () => {
     });
   }, 120_000);
   afterAll(async () => {
-    await stack?.close();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await stack?.close();
+    } finally {
+      await server?.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

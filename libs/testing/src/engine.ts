@@ -253,8 +253,9 @@ export function startWorkload(url: string, table: string, options: WorkloadOptio
             timeoutMs: 60_000,
             message: 'the source server to accept the workload again',
           });
-          const logged = await client.query(`SELECT 1 FROM ${table}_log WHERE txn = $1`, [txn]);
-          if (logged.rowCount === 1) return;
+          // Committed or not, the side log says (the COMMIT may have been lost with its answer).
+          const logged = await client.query(`SELECT 1 FROM ${table}_log WHERE txn = $1`, [txn]).catch(() => null);
+          if (logged?.rowCount === 1) return;
         }
       }
     };

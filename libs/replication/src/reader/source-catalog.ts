@@ -93,11 +93,10 @@ export class SourceCatalog {
     const { rows: found } = await this.client.query<{ oid: string }>(TABLE_OID_SQL, [schema, name]);
     if (found.length === 0) return null;
     const oid = found[0]!.oid;
-    const [{ rows: allColumns }, { rows: roots }, published] = await Promise.all([
-      this.client.query<ColumnRow>(COLUMNS_SQL, [oid]),
-      this.client.query<RootRow>(ROOT_SQL, [oid]),
-      this.published(schema, name, publication),
-    ]);
+    // One after another: node-pg deprecates a query sent to a busy client (removed in pg 9).
+    const { rows: allColumns } = await this.client.query<ColumnRow>(COLUMNS_SQL, [oid]);
+    const { rows: roots } = await this.client.query<RootRow>(ROOT_SQL, [oid]);
+    const published = await this.published(schema, name, publication);
     const listed = published?.attnames ?? null;
     const columns = allColumns.filter((c) =>
       listed === null ? !c.generated : listed.includes(c.name) && (!c.generated || published!.generatedSent),
