@@ -55,7 +55,15 @@ async function main(): Promise<number> {
     log(`unknown case ${unknown.join(', ')}; cases: ${all.map((c) => c.name).join(', ')}`);
     return 2;
   }
-  const cases = wanted.length === 0 ? all : all.filter((c) => wanted.includes(c.name));
+  const selected = wanted.length === 0 ? all : all.filter((c) => wanted.includes(c.name));
+  // The latency case's load is the memory case's first seconds: measured there, a full run is a case shorter.
+  const latencyInMemory =
+    !settings.latencyAlone &&
+    selected.some((c) => c.name === 'memory') &&
+    selected.some((c) => c.name === 'latency') &&
+    settings.memoryS >= settings.latencyWarmUpS + settings.durationS;
+  const cases = latencyInMemory ? selected.filter((c) => c.name !== 'latency') : selected;
+  const companionsOf = (name: string): string[] => (latencyInMemory && name === 'memory' ? ['latency'] : []);
 
   let env: BenchEnvironment | undefined;
   let stopping: Promise<void> | undefined;
@@ -81,7 +89,12 @@ async function main(): Promise<number> {
       log(`— ${benchCase.name} —`);
       let result: CaseResult;
       try {
-        result = await benchCase.run({ env, settings, log: (message) => log(`[${benchCase.name}] ${message}`) });
+        result = await benchCase.run({
+          env,
+          settings,
+          log: (message) => log(`[${benchCase.name}] ${message}`),
+          companions: companionsOf(benchCase.name),
+        });
       } catch (error) {
         log(`[${benchCase.name}] failed: ${(error as Error).stack ?? String(error)}`);
         result = failed(error);
@@ -99,12 +112,21 @@ async function main(): Promise<number> {
         }
       }
       results.push({ name: benchCase.name, title: benchCase.title, result });
+      for (const name of companionsOf(benchCase.name)) {
+        const companion = all.find((c) => c.name === name)!;
+        const measured = result.companions?.[name] ?? failed(new Error(`not measured by the ${benchCase.name} case`));
+        measured.details.measured_by = benchCase.name;
+        results.push({ name, title: companion.title, result: measured });
+      }
+      delete result.companions;
       if (benchCase !== cases.at(-1)) await env.settle();
     }
   } finally {
     await stop();
   }
 
+  const order = (name: string): number => all.findIndex((c) => c.name === name);
+  results.sort((a, b) => order(a.name) - order(b.name));
   const run = {
     started_at: startedAt.toISOString(),
     seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),

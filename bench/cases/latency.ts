@@ -6,6 +6,7 @@ import type { ReaderParams, ReaderResult, WriterParams, WriterResult } from '../
 import type { BenchCase, CaseContext, CaseResult } from '../lib/case.js';
 import { formatIsoMicros, monotonicMicros, nowMs } from '../lib/clock.js';
 import { formatRate, round } from '../lib/format.js';
+import type { BenchSettings } from '../lib/settings.js';
 import { startSluice } from '../lib/sluice.js';
 import { withClient } from '../lib/source.js';
 
@@ -124,85 +125,14 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         `max ${round(read.warmUp.max, 1)} ms`,
     );
 
-    const correct =
-      written.errors === 0 &&
-      read.missing === 0 &&
-      read.unexpected === 0 &&
-      read.outOfOrder === 0 &&
-      read.unique === written.committed;
-    const atTargetLoad =
-      settings.rate >= TARGET_RATE &&
-      settings.durationS >= TARGET_DURATION_S &&
-      written.achievedRate >= 0.95 * TARGET_RATE;
-    const latencyOk = latency.count > 0 && latency.p99 < 100 && latency.p50 < 20;
-    const notes = [
-      `load: offered ${formatRate(settings.rate)}/s × (${warmUpS} s warm-up + ${settings.durationS} s) (${settings.writers} writer connections, ${settings.rowsPerCommit} rows per commit), ` +
-        `achieved ${formatRate(written.achievedRate)}/s, ${written.committed} rows; writer ${round(written.behindMs, 0)} ms ` +
-        `behind schedule at the end; INSERT round trip p50 ${round(written.insertP50Ms, 2)} / p99 ${round(written.insertP99Ms, 2)} ms`,
-      `send→visible (writer's clock before INSERT): p50 ${ms(read.sendToVisible.p50)} / p99 ${ms(read.sendToVisible.p99)} / ` +
-        `max ${ms(read.sendToVisible.max)} ms; commit→visible mean ${ms(latency.mean)}, p99.9 ${ms(latency.p999)} ms`,
-      `warm-up (the load's first ${warmUpS} s, ${read.warmUp.count} rows, not in the figure): commit→visible p50 ` +
-        `${ms(read.warmUp.p50)} / p99 ${ms(read.warmUp.p99)} / max ${ms(read.warmUp.max)} ms`,
-      `check: ${read.entries} entries, ${read.unique} unique, ${read.duplicates} duplicates, ${read.missing} missing, ` +
-        `${read.outOfOrder} out of order → ${correct ? 'OK' : 'FAILED'}`,
-      ...read.problems.map((p) => `check: ${p}`),
-    ];
-    if (written.firstError) notes.push(`writer error: ${written.firstError}`);
-    if (!atTargetLoad) {
-      notes.push(
-        `the target applies at ${formatRate(TARGET_RATE)}/s for ${TARGET_DURATION_S} s: ` +
-          `BENCH_RATE=${TARGET_RATE} BENCH_DURATION_S=${TARGET_DURATION_S} npm run bench -- latency`,
-      );
-    }
-    return {
-      product: latency.count > 0 ? round(latency.p99, 2) : null,
-      limit: null,
-      ratio: null,
-      target: `p99 < 100 ms, p50 < 20 ms at ${formatRate(TARGET_RATE)}/s × ${TARGET_DURATION_S} s`,
-      unit: 'ms (p99 commit→visible)',
-      targetMet: atTargetLoad ? latencyOk : null,
-      metText: atTargetLoad
-        ? undefined
-        : `${latencyOk ? 'latency ok' : 'latency missed'}, at ${formatRate(written.achievedRate)}/s`,
-      correct,
-      productText:
-        latency.count > 0
-          ? `p50 ${ms(latency.p50)} / p99 ${ms(latency.p99)} / max ${ms(latency.max)} ms @ ${formatRate(written.achievedRate)}/s`
-          : 'no entries',
-      notes,
-      details: {
-        offered_rate: settings.rate,
-        duration_s: settings.durationS,
-        warm_up_s: warmUpS,
-        writers: settings.writers,
-        rows_per_commit: settings.rowsPerCommit,
-        sink_batch_size: settings.sinkBatchSize ?? 'product default',
-        writer: written,
-        commit_to_visible_ms: roundStats(read.commitToVisible),
-        send_to_visible_ms: roundStats(read.sendToVisible),
-        warm_up_commit_to_visible_ms: roundStats(read.warmUp),
-        windows_5s: read.windows.map((w) => ({
-          from_s: w.fromS,
-          count: w.count,
-          p50: round(w.p50, 2),
-          p99: round(w.p99, 2),
-          max: round(w.max, 2),
-        })),
-        check: {
-          ok: correct,
-          entries: read.entries,
-          unique: read.unique,
-          duplicates: read.duplicates,
-          missing: read.missing,
-          unexpected: read.unexpected,
-          out_of_order: read.outOfOrder,
-          problems: read.problems,
-        },
-        process_rss_mb: round(rssMb, 0),
-        /** The load's phase on the monotonic clock, for bench/profile-summary with --cpu-prof. */
-        profile_window_us: [windowStart, windowEnd],
-      },
-    };
+    return latencyResult({
+      settings,
+      written,
+      read,
+      windowUs: [windowStart, windowEnd],
+      rssMb,
+      rows: written.committed,
+    });
   } finally {
     for (const agent of agents) if (agent.exitCode === null) agent.kill('SIGKILL');
     await sinkRedis.del(STREAM_KEY).catch(() => undefined);
@@ -215,14 +145,120 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
   }
 }
 
-interface Agent<R> {
+export interface LatencyInput {
+  settings: BenchSettings;
+  written: WriterResult;
+  read: ReaderResult;
+  /** The measured phase on the monotonic clock (µs). */
+  windowUs: [number, number];
+  /** RSS of the process running the worker, MB. */
+  rssMb: number;
+  /** Seconds of the load when it was longer than the measured window (the memory case's). */
+  loadS?: number;
+  /** Rows the reader was to see: every committed row, or the measured window's of a longer load. */
+  rows: number;
+}
+
+/** The latency row from what the agents saw: here, or within the memory case's load. */
+export function latencyResult({ settings, written, read, windowUs, rssMb, loadS, rows }: LatencyInput): CaseResult {
+  const warmUpS = settings.latencyWarmUpS;
+  const latency = read.commitToVisible;
+  const correct =
+    written.errors === 0 &&
+    read.missing === 0 &&
+    read.unexpected === 0 &&
+    read.outOfOrder === 0 &&
+    read.unique === rows;
+  const atTargetLoad =
+    settings.rate >= TARGET_RATE &&
+    settings.durationS >= TARGET_DURATION_S &&
+    written.achievedRate >= 0.95 * TARGET_RATE;
+  const latencyOk = latency.count > 0 && latency.p99 < 100 && latency.p50 < 20;
+  const load =
+    loadS === undefined
+      ? `offered ${formatRate(settings.rate)}/s × (${warmUpS} s warm-up + ${settings.durationS} s)`
+      : `the memory case's, its first ${warmUpS} s (warm-up) + ${settings.durationS} s measured; over all of its ` +
+        `${loadS} s: offered ${formatRate(settings.rate)}/s`;
+  const notes = [
+    `load: ${load} (${settings.writers} writer connections, ${settings.rowsPerCommit} rows per commit), ` +
+      `achieved ${formatRate(written.achievedRate)}/s, ${written.committed} rows; writer ${round(written.behindMs, 0)} ms ` +
+      `behind schedule at the end; INSERT round trip p50 ${round(written.insertP50Ms, 2)} / p99 ${round(written.insertP99Ms, 2)} ms`,
+    `send→visible (writer's clock before INSERT): p50 ${ms(read.sendToVisible.p50)} / p99 ${ms(read.sendToVisible.p99)} / ` +
+      `max ${ms(read.sendToVisible.max)} ms; commit→visible mean ${ms(latency.mean)}, p99.9 ${ms(latency.p999)} ms`,
+    `warm-up (the load's first ${warmUpS} s, ${read.warmUp.count} rows, not in the figure): commit→visible p50 ` +
+      `${ms(read.warmUp.p50)} / p99 ${ms(read.warmUp.p99)} / max ${ms(read.warmUp.max)} ms`,
+    `check: ${read.entries} entries, ${read.unique} unique, ${read.duplicates} duplicates, ${read.missing} missing, ` +
+      `${read.outOfOrder} out of order → ${correct ? 'OK' : 'FAILED'}`,
+    ...read.problems.map((p) => `check: ${p}`),
+  ];
+  if (written.firstError) notes.push(`writer error: ${written.firstError}`);
+  if (!atTargetLoad) {
+    notes.push(
+      `the target applies at ${formatRate(TARGET_RATE)}/s for ${TARGET_DURATION_S} s: ` +
+        `BENCH_RATE=${TARGET_RATE} BENCH_DURATION_S=${TARGET_DURATION_S} npm run bench -- latency`,
+    );
+  }
+  return {
+    product: latency.count > 0 ? round(latency.p99, 2) : null,
+    limit: null,
+    ratio: null,
+    target: `p99 < 100 ms, p50 < 20 ms at ${formatRate(TARGET_RATE)}/s × ${TARGET_DURATION_S} s`,
+    unit: 'ms (p99 commit→visible)',
+    targetMet: atTargetLoad ? latencyOk : null,
+    metText: atTargetLoad
+      ? undefined
+      : `${latencyOk ? 'latency ok' : 'latency missed'}, at ${formatRate(written.achievedRate)}/s`,
+    correct,
+    productText:
+      latency.count > 0
+        ? `p50 ${ms(latency.p50)} / p99 ${ms(latency.p99)} / max ${ms(latency.max)} ms @ ${formatRate(written.achievedRate)}/s`
+        : 'no entries',
+    notes,
+    details: {
+      offered_rate: settings.rate,
+      duration_s: settings.durationS,
+      warm_up_s: warmUpS,
+      writers: settings.writers,
+      rows_per_commit: settings.rowsPerCommit,
+      sink_batch_size: settings.sinkBatchSize ?? 'product default',
+      writer: written,
+      commit_to_visible_ms: roundStats(read.commitToVisible),
+      send_to_visible_ms: roundStats(read.sendToVisible),
+      warm_up_commit_to_visible_ms: roundStats(read.warmUp),
+      windows_5s: read.windows.map((w) => ({
+        from_s: w.fromS,
+        count: w.count,
+        p50: round(w.p50, 2),
+        p99: round(w.p99, 2),
+        max: round(w.max, 2),
+      })),
+      check: {
+        ok: correct,
+        entries: read.entries,
+        unique: read.unique,
+        duplicates: read.duplicates,
+        missing: read.missing,
+        unexpected: read.unexpected,
+        out_of_order: read.outOfOrder,
+        problems: read.problems,
+      },
+      ...(loadS === undefined ? {} : { within_memory_case_load_s: loadS }),
+      /** RSS of the process running the worker: the bench's own, or the memory case's worker process. */
+      process_rss_mb: round(rssMb, 0),
+      /** The load's phase on the monotonic clock, for bench/profile-summary with --cpu-prof. */
+      profile_window_us: windowUs,
+    },
+  };
+}
+
+export interface Agent<R> {
   child: ChildProcess;
   ready: Promise<void>;
   result: Promise<R>;
 }
 
 /** Forks bench/agents/latency-agent.js (compiled) and hands it its parameters. */
-function startAgent<R>(agents: ChildProcess[], params: ReaderParams | WriterParams): Agent<R> {
+export function startAgent<R>(agents: ChildProcess[], params: ReaderParams | WriterParams): Agent<R> {
   const child = fork(fileURLToPath(new URL('../agents/latency-agent.js', import.meta.url)), [], {
     // A --cpu-prof of the run is about Sluice: the agents do not write profiles of their own.
     execArgv: process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')),

@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type { WriterParams, WriterResult } from '../agents/latency-agent.js';
+import type { ReaderParams, ReaderResult, WriterParams, WriterResult } from '../agents/latency-agent.js';
 import type { BenchCase, CaseContext, CaseResult } from '../lib/case.js';
-import { formatIsoMicros, nowMs, quantile } from '../lib/clock.js';
+import { formatIsoMicros, monotonicMicros, nowMs, quantile } from '../lib/clock.js';
 import { formatRate, round } from '../lib/format.js';
 import { intKnob } from '../lib/measure.js';
+import type { BenchSettings } from '../lib/settings.js';
 import { startSluice } from '../lib/sluice.js';
 import { dropSlots, withClient } from '../lib/source.js';
 import { StreamFollower } from '../lib/stream-follower.js';
 import { spawnWorker, type WorkerProcess } from '../lib/worker-process.js';
+import { latencyResult, startAgent } from './latency.js';
 
 const DATABASE = 'bench_memory';
 const PUBLICATION = 'bench_memory_pub';
@@ -44,8 +46,8 @@ interface RssSample {
   rssMb: number;
 }
 
-async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
-  const durationS = intKnob('BENCH_MEMORY_S', 120, 10);
+async function run({ env, settings, log, companions }: CaseContext): Promise<CaseResult> {
+  const durationS = settings.memoryS;
   const sampleMs = intKnob('BENCH_MEMORY_SAMPLE_S', 2) * 1000;
   // "Minute 1", or half-way through a run shorter than two minutes.
   const baselineS = Math.min(60, durationS / 2);
@@ -64,6 +66,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
   const sluice = await startSluice(env, 'memory', { logLevel: settings.logLevel });
   let worker: WorkerProcess | undefined;
   let writer: ChildProcess | undefined;
+  const agents: ChildProcess[] = [];
   let follower: StreamFollower | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
@@ -105,8 +108,14 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         `offering ${settings.rate}/s for ${durationS} s with ${settings.writers} writers`,
     );
 
+    // The latency case's figures, when asked: its reader agent times the load's first rows.
+    const latency = companions.includes('latency')
+      ? await startLatencyReader(agents, settings, env.redis.url, afterId)
+      : undefined;
+
     // The load, the follower checking the stream as it grows, RSS every sampleMs.
     const reader = (follower = new StreamFollower(env.redis.url, STREAM_KEY, afterId, WARM_UP_ROWS + 1, 30_000));
+    if (latency) reader.trimAfter(latency.finished);
     const samples: RssSample[] = [];
     const loadStarted = nowMs();
     const sample = async (): Promise<void> => {
@@ -137,6 +146,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const read = await reader.done;
     const drainSeconds = (nowMs() - drainStarted) / 1000;
     const afterDrain = await spawned.memory();
+    const latencyRow = latency && (await latency.result(written, durationS, samples));
     const diedEarly = spawned.child.exitCode !== null || spawned.child.signalCode !== null;
     const workerExit = await spawned.stop();
 
@@ -232,10 +242,12 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
         drain_seconds: round(drainSeconds, 2),
         check: { ok: correct, table, ...read },
       },
+      ...(latencyRow ? { companions: { latency: latencyRow } } : {}),
     };
   } finally {
     clearInterval(sampler);
     follower?.stop();
+    for (const agent of agents) if (agent.exitCode === null) agent.kill('SIGKILL');
     if (writer && writer.exitCode === null) writer.kill('SIGKILL');
     await worker?.stop().catch(() => undefined);
     await sinkRedis.del(STREAM_KEY).catch(() => undefined);
@@ -244,6 +256,50 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     await dropSlots(url, [SLOT]).catch(() => undefined);
     await env.dropDatabase(DATABASE).catch(() => undefined);
   }
+}
+
+/**
+ * The latency case's reader over this case's load: the same offered load, its first
+ * `latencyWarmUpS + durationS` seconds' rows timed as the latency case times them.
+ */
+async function startLatencyReader(agents: ChildProcess[], settings: BenchSettings, redisUrl: string, afterId: string) {
+  const warmUpRows = settings.rate * settings.latencyWarmUpS;
+  const measuredRows = warmUpRows + settings.rate * settings.durationS;
+  const agent = startAgent<ReaderResult>(agents, {
+    role: 'reader',
+    redisUrl,
+    streamKey: STREAM_KEY,
+    afterId,
+    firstRowId: WARM_UP_ROWS + 1,
+    idleTimeoutMs: 30_000,
+    expectedRows: measuredRows,
+    warmUpRows,
+    measuredRows,
+  } satisfies ReaderParams);
+  await agent.ready;
+  const windowStart = monotonicMicros();
+  const read = agent.result.then((result) => ({ result, windowEnd: monotonicMicros() }));
+  read.catch(() => undefined);
+  return {
+    finished: read,
+    /** The latency row; a reader that failed gives a row saying so, and leaves this case's own figures be. */
+    async result(written: WriterResult, loadS: number, samples: RssSample[]): Promise<CaseResult | undefined> {
+      const outcome = await read.catch(() => undefined);
+      if (outcome === undefined) return undefined;
+      const { result, windowEnd } = outcome;
+      const windowS = (windowEnd - windowStart) / 1e6;
+      const rss = samples.filter((s) => s.t <= windowS).at(-1)?.rssMb ?? NaN;
+      return latencyResult({
+        settings,
+        written,
+        read: result,
+        windowUs: [windowStart, windowEnd],
+        rssMb: rss,
+        loadS,
+        rows: measuredRows,
+      });
+    },
+  };
 }
 
 function windowMedian(samples: RssSample[], fromS: number, toS: number): number {

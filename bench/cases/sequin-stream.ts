@@ -13,8 +13,6 @@ const PUBLICATION = 'bench_stream_pub';
 const SLOT = 'bench_stream_slot';
 const MESSAGES = Number(process.env.BENCH_STREAM_MESSAGES || 200_000);
 const BATCH = 100;
-/** The target is at 8; more counts (`BENCH_STREAM_CONSUMERS=1,8`) add diagnostic runs, about 50 s for 1. */
-const CONSUMERS = consumerCounts(process.env.BENCH_STREAM_CONSUMERS || '8');
 const TIMEOUT_MS = 300_000;
 /** Linux's USER_HZ: /proc CPU times are in these. */
 const CLOCK_TICKS = 100;
@@ -105,7 +103,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const common = { batchSize: BATCH, total: MESSAGES, timeoutMs: TIMEOUT_MS };
     const runs: Run[] = [];
     let profileWindow: [number, number] | undefined;
-    for (const consumers of CONSUMERS) {
+    for (const consumers of settings.streamConsumers) {
       for (const mode of ['http', 'sql'] as const) {
         await fill();
         const params: ConsumerParams =
@@ -146,7 +144,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
     const left = await withClient(metadataUrl, async (client) =>
       Number((await client.query(`SELECT count(*) AS n FROM stream_messages`)).rows[0].n),
     );
-    return report(runs, left, profileWindow);
+    return report(runs, left, profileWindow, settings.streamConsumers);
   } finally {
     await sluice.close().catch(() => undefined);
     await dropSlots(url, [SLOT]).catch(() => undefined);
@@ -154,7 +152,7 @@ async function run({ env, settings, log }: CaseContext): Promise<CaseResult> {
   }
 }
 
-function report(runs: Run[], left: number, profileWindow: [number, number] | undefined): CaseResult {
+function report(runs: Run[], left: number, profileWindow: [number, number] | undefined, counts: number[]): CaseResult {
   const find = (mode: Run['mode'], consumers: number) => runs.find((r) => r.mode === mode && r.consumers === consumers);
   const correct =
     left === 0 && runs.every((r) => r.result.acked === MESSAGES && r.result.duplicates === 0 && r.result.missing === 0);
@@ -166,7 +164,7 @@ function report(runs: Run[], left: number, profileWindow: [number, number] | und
   const text = (r: Run | undefined) => (r ? `${formatRate(r.rate)}/s` : '—');
   const share = (r: Run | undefined) =>
     r?.othersShare === null || r?.othersShare === undefined ? '—' : `${Math.round(r.othersShare * 100)} %`;
-  const perCount = (line: (consumers: number) => string): string => CONSUMERS.map(line).join('; ');
+  const perCount = (line: (consumers: number) => string): string => counts.map(line).join('; ');
   return {
     product,
     limit,
@@ -226,12 +224,4 @@ function runAgent(params: ConsumerParams): Promise<ConsumerResult> {
     child.once('exit', (code) => reject(new Error(`stream consumer agent exited with code ${code}`)));
     child.send(params);
   });
-}
-
-function consumerCounts(text: string): number[] {
-  const counts = text.split(',').map((part) => Number(part.trim()));
-  if (counts.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`BENCH_STREAM_CONSUMERS must be positive integers separated by commas, not "${text}"`);
-  }
-  return counts;
 }

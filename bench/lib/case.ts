@@ -20,6 +20,11 @@ export interface CaseContext {
   settings: BenchSettings;
   /** Progress line on stderr, prefixed with the case name. */
   log(message: string): void;
+  /**
+   * Other cases this one measures in passing, whose rows it returns in `companions` (the memory case
+   * measures the latency case's figures over the first seconds of its own, identical, load).
+   */
+  companions: string[];
 }
 
 /** One row of the table and one entry of results/latest.json. */
@@ -45,6 +50,8 @@ export interface CaseResult {
   /** Lines printed under the table: the other limits, what failed. */
   notes: string[];
   details: Record<string, unknown>;
+  /** The rows of the cases named in the context's `companions`, by name. */
+  companions?: Record<string, CaseResult>;
 }
 
 export function ratioOf(product: number | null, limit: number | null): number | null {

@@ -25,8 +25,17 @@ export interface BenchSettings {
   durationS: number;
   /** Seconds of the same load before `durationS` (latency case): reported apart, not in its figure. */
   latencyWarmUpS: number;
+  /** Seconds of the memory case's load. */
+  memoryS: number;
+  /**
+   * Run the latency case on its own even when the memory case runs too (by default the latency is
+   * measured over the first seconds of the memory case's load, the same load, which saves a case's time).
+   */
+  latencyAlone: boolean;
   /** Writer connections sharing the offered load. */
   writers: number;
+  /** Sequin Stream case: consumer counts to run; always 8, the target's (`BENCH_STREAM_CONSUMERS=1,8` adds 1, ≈50 s). */
+  streamConsumers: number[];
   /** Rows per commit of the load (one multi-row INSERT); the rate counts rows (changes). */
   rowsPerCommit: number;
   /** Sink `batch_size`; undefined = the product's default. */
@@ -57,6 +66,17 @@ function bool(name: string, fallback: boolean): boolean {
   throw new Error(`${name} must be on or off, got "${text}"`);
 }
 
+/** Comma-separated positive integers, `required` among them. */
+function counts(name: string, required: number): number[] {
+  const text = process.env[name];
+  if (text === undefined || text === '') return [required];
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (values.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`${name} must be positive integers separated by commas, got "${text}"`);
+  }
+  return [...new Set([...values, required])].sort((a, b) => a - b);
+}
+
 function mix(name: string, fallback: string): BenchSettings['mix'] {
   const text = process.env[name] || fallback;
   const parts = text.split('/').map(Number);
@@ -84,7 +104,10 @@ export function readSettings(): BenchSettings {
     rate: int('BENCH_RATE', 2_000),
     durationS: int('BENCH_DURATION_S', 20),
     latencyWarmUpS: int('BENCH_LATENCY_WARM_UP_S', 5, 0),
+    memoryS: int('BENCH_MEMORY_S', 120, 10),
+    latencyAlone: bool('BENCH_LATENCY_ALONE', false),
     writers: int('BENCH_WRITERS', 4),
+    streamConsumers: counts('BENCH_STREAM_CONSUMERS', 8),
     rowsPerCommit: int('BENCH_ROWS_PER_COMMIT', 1),
     sinkBatchSize: batch ? int('BENCH_BATCH_SIZE', 50) : undefined,
     pgFsync: bool('BENCH_PG_FSYNC', true),

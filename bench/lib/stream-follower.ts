@@ -37,6 +37,8 @@ export class StreamFollower {
   private expected: number | null = null;
   private stopped = false;
   private lastProgressAt = nowMs();
+  /** Trimming waits while another reader of the stream still needs its entries. */
+  private trimAllowed = true;
   readonly done: Promise<FollowResult>;
 
   /** Reads entries after `afterId`; row ids are expected from `firstRowId` on. */
@@ -59,6 +61,13 @@ export class StreamFollower {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /** Keeps what it has read in the stream until `finished` settles (another reader is still on it). */
+  trimAfter(finished: Promise<unknown>): void {
+    this.trimAllowed = false;
+    const allow = (): void => void (this.trimAllowed = true);
+    finished.then(allow, allow);
   }
 
   private async follow(): Promise<FollowResult> {
@@ -118,7 +127,7 @@ export class StreamFollower {
         lastLsn = metadata.commit_lsn;
         lastIdx = metadata.commit_idx;
       }
-      if (sinceTrim >= TRIM_EVERY) {
+      if (sinceTrim >= TRIM_EVERY && this.trimAllowed) {
         await this.redis.xtrim(this.key, 'MINID', this.afterId);
         sinceTrim = 0;
       }
