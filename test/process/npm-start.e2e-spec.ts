@@ -39,6 +39,8 @@ describe('npm start (apps/sluice)', () => {
     expect(account.status).toBe(200);
     expect(await account.json()).toMatchObject({ name: 'default' });
     expect((await fetch(docsUrl!)).status).toBe(200);
+    // A clean start warns about nothing (LOG_LEVEL=warn: any line here is a warning or worse).
+    expect(sluice.logLines().map((line) => `${line.context ?? ''}: ${line.msg ?? ''}`)).toEqual([]);
 
     // The embedded servers are its own children, and with the API they are what it listens on.
     const children = descendants(sluice.pid);

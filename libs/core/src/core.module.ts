@@ -12,6 +12,20 @@ import { QueueNames } from './queues/queue-names.js';
 import { InternalRedis } from './redis/internal-redis.js';
 import { REPOSITORIES } from './repositories/index.js';
 
+/**
+ * TypeORM's root module, made once per configuration: @nestjs/typeorm records every forRoot() call
+ * process-wide and warns that a second "default" data source overrides the first, which `npm start`
+ * printed at every start (the API and the worker are two Nest applications in one process). Each
+ * application still builds its own DataSource from the shared definition.
+ */
+const typeOrmRoots = new WeakMap<SluiceConfig, DynamicModule>();
+
+function typeOrmRootFor(config: SluiceConfig): DynamicModule {
+  let root = typeOrmRoots.get(config);
+  if (!root) typeOrmRoots.set(config, (root = TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl))));
+  return root;
+}
+
 /** What both apps share: config, metadata Postgres (TypeORM), scoped repositories, vault, BullMQ. */
 @Global()
 @Module({})
@@ -20,7 +34,7 @@ export class CoreModule {
     return {
       module: CoreModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        typeOrmRootFor(config),
         TypeOrmModule.forFeature(ENTITIES),
         BullModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.redisPrefix }),
         BullModule.registerQueue(...Object.values(QueueNames).map((name) => ({ name }))),
