@@ -74,10 +74,7 @@ describe('faults: the internal Redis down', () => {
     const analysis = await waitForStreamChanges(stack.sinkRedis, streamKey, expected.length, 60_000);
     // A batch that went in while the reader was being replaced may come twice; nothing is missing or out of order.
     expectStreamMatches(analysis, expected, { maxReplays: 2 });
-    await waitFor(async () => (await stack.confirmedFlushLsn()) > analysis.changes.at(-1)!.commitLsn, {
-      timeoutMs: 20_000,
-      message: 'the slot to be confirmed past the last commit',
-    });
+    await stack.waitForSlotPast(analysis.changes.at(-1)!.commitLsn, 20_000);
     console.error = consoleError;
     expect(printed).toEqual([]);
   });

@@ -44,13 +44,6 @@ describe('faults: replication connection lost, worker restarted', () => {
     });
   }
 
-  async function expectSlotPast(commitLsn: bigint): Promise<void> {
-    await waitFor(async () => (await stack.confirmedFlushLsn()) > commitLsn, {
-      timeoutMs: 15_000,
-      message: 'the slot to be confirmed past the last commit',
-    });
-  }
-
   it('pg_terminate_backend on the walsender, three times: reconnects with growing backoff; nothing lost, order kept', async () => {
     const streamKey = await streamSink(TERMINATED);
     await readerPid();
@@ -89,7 +82,7 @@ describe('faults: replication connection lost, worker restarted', () => {
     const expected = await workload.expected();
     const analysis = await waitForStreamChanges(stack.sinkRedis, streamKey, expected.length);
     expectStreamMatches(analysis, expected, { maxReplays: 3 });
-    await expectSlotPast(analysis.changes.at(-1)!.commitLsn);
+    await stack.waitForSlotPast(analysis.changes.at(-1)!.commitLsn);
   });
 
   it('the worker restarted twice mid-burst: every change arrives, in commit order', async () => {
@@ -111,6 +104,6 @@ describe('faults: replication connection lost, worker restarted', () => {
     const expected = await workload.expected();
     const analysis = await waitForStreamChanges(stack.sinkRedis, streamKey, expected.length);
     expectStreamMatches(analysis, expected, { maxReplays: 2 });
-    await expectSlotPast(analysis.changes.at(-1)!.commitLsn);
+    await stack.waitForSlotPast(analysis.changes.at(-1)!.commitLsn);
   });
 });

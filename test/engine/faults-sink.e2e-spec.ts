@@ -102,10 +102,7 @@ describe('faults: the sink Redis down', () => {
     expect(firstUndelivered).toBeDefined();
     for (const flush of flushDuringOutage) expect(flush).toBeLessThanOrEqual(firstUndelivered!.commitLsn);
 
-    await waitFor(async () => (await stack.confirmedFlushLsn()) > analysis.changes.at(-1)!.commitLsn, {
-      timeoutMs: 15_000,
-      message: 'the slot to be confirmed past the last commit',
-    });
+    await stack.waitForSlotPast(analysis.changes.at(-1)!.commitLsn);
   });
 
   it('a sink that cannot deliver stops the reader at its max_ack_pending, not before; both catch up once it can', async () => {

@@ -84,11 +84,7 @@ describe('faults: the source Postgres server restarted', () => {
       const expected = await workload.expected();
       const analysis = await waitForStreamChanges(stack.sinkRedis, streamKey, expected.length, 60_000);
       expectStreamMatches(analysis, expected, { maxReplays: 1 });
-      const lastCommit = analysis.changes.at(-1)!.commitLsn;
-      await waitFor(async () => (await stack.confirmedFlushLsn()) > lastCommit, {
-        timeoutMs: 15_000,
-        message: 'the slot to be confirmed past the last commit',
-      });
+      await stack.waitForSlotPast(analysis.changes.at(-1)!.commitLsn);
     },
     120_000,
   );

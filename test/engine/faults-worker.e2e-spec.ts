@@ -87,11 +87,7 @@ describe('faults: a worker killed with SIGKILL mid-batch', () => {
     // At most one replay: what A had delivered but not yet acknowledged when it died.
     expectStreamMatches(analysis, expected, { maxReplays: 1 });
 
-    const lastCommit = analysis.changes.at(-1)!.commitLsn;
-    await waitFor(async () => (await stack.confirmedFlushLsn()) > lastCommit, {
-      timeoutMs: 15_000,
-      message: 'the slot to be confirmed past the last commit',
-    });
+    await stack.waitForSlotPast(analysis.changes.at(-1)!.commitLsn);
     expect(b.child.exitCode).toBeNull();
   });
 });

@@ -41,6 +41,8 @@ export interface EngineStack {
   restartWorker(): Promise<void>;
   /** Confirmed flush LSN of the slot, as an integer. */
   confirmedFlushLsn(): Promise<bigint>;
+  /** Waits until the slot is confirmed past `commitLsn` (the last commit delivered), or fails the test. */
+  waitForSlotPast(commitLsn: bigint, timeoutMs?: number): Promise<void>;
   /** The walsender pid reading the slot, or null while no reader is connected. */
   slotActivePid(): Promise<number | null>;
   /** The reader's side of the slot's replication connection: its client port, or null. */
@@ -92,6 +94,13 @@ export async function startEngineStack(
   const sinkRedisUrl = new URL(testRedisUrl());
   const sinkRedis = new Redis(testRedisUrl());
   const databaseId = created.data.id;
+  const confirmedFlushLsn = async (): Promise<bigint> => {
+    const { rows } = await source.client.query<{ lsn: string }>(
+      `SELECT (confirmed_flush_lsn - '0/0')::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
+      [slotName],
+    );
+    return BigInt(rows[0]?.lsn ?? '0');
+  };
   return {
     api,
     get worker() {
@@ -116,12 +125,12 @@ export async function startEngineStack(
       worker = null;
       worker = await bootstrapWorker(api.config);
     },
-    async confirmedFlushLsn() {
-      const { rows } = await source.client.query<{ lsn: string }>(
-        `SELECT (confirmed_flush_lsn - '0/0')::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
-        [slotName],
-      );
-      return BigInt(rows[0]?.lsn ?? '0');
+    confirmedFlushLsn,
+    async waitForSlotPast(commitLsn, timeoutMs = 15_000) {
+      await waitFor(async () => (await confirmedFlushLsn()) > commitLsn, {
+        timeoutMs,
+        message: 'the slot to be confirmed past the last commit',
+      });
     },
     async slotActivePid() {
       const { rows } = await source.client.query<{ pid: number | null }>(
