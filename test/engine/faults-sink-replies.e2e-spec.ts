@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import type { components } from '#testing/api-schema.js';
-import { monitorCommands } from '#testing/redis-commands.js';
+import { monitorCommands, shortKeysUser } from '#testing/redis-commands.js';
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import {
   type EngineStack,
@@ -143,10 +142,8 @@ describe('faults: the sink Redis refuses commands', () => {
     server = await startRedisServer({ dir: join(dir, 'poison') });
     const redis = new Redis(server.url);
     clients.push(redis);
-    const user = `sluice_poison_${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(12).toString('hex');
     const prefix = `sequin:${POISON_TABLE}:`;
-    await redis.call('ACL', 'SETUSER', user, 'on', `>${password}`, 'resetkeys', `~${prefix}?`, `~${prefix}??`, '+@all');
+    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'poison');
     await redis.rpush(`${prefix}1`, 'a list');
     await redis.hset(`${prefix}2`, 'a', 'hash');
 
@@ -196,7 +193,7 @@ describe('faults: the sink Redis refuses commands', () => {
     expect(await redis.exists(`${prefix}${POISON_ID}`)).toBe(0);
 
     // Allowed at last: the group goes through, in order, ending at the row's state.
-    await redis.call('ACL', 'SETUSER', user, 'allkeys');
+    await allowAll();
     const redelivered = await stack.api.client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: sink.id } },
       body: {},

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack, startWorkload, workloadTableSql } from '#testing/engine.js';
 import { spawnWorker, type SpawnedProcess } from '#testing/processes.js';
-import { keysNotAppliedInOrder, monitorCommands } from '#testing/redis-commands.js';
+import { keysNotAppliedInOrder, monitorCommands, shortKeysUser } from '#testing/redis-commands.js';
 
 const TABLE = 'retry_killed_items';
 /** Outside the one- and two-digit keys the sink's Redis user may write. */
@@ -50,11 +49,9 @@ describe('faults: a worker killed with SIGKILL while a group is in retry', () =>
   it('the next worker delivers the group once allowed and every other row meanwhile, each key in commit order', async () => {
     const redis = new Redis(server.url);
     clients.push(redis);
-    const user = `sluice_retry_${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(12).toString('hex');
     const prefix = `sequin:${TABLE}:`;
     const poisonKey = `${prefix}${POISON_ID}`;
-    await redis.call('ACL', 'SETUSER', user, 'on', `>${password}`, 'resetkeys', `~${prefix}?`, `~${prefix}??`, '+@all');
+    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'retry');
     const applied = await monitorCommands(server.url, prefix);
     clients.push(...applied.clients);
     const sink = await stack.createSink({
@@ -114,7 +111,7 @@ describe('faults: a worker killed with SIGKILL while a group is in retry', () =>
     );
     expect(await redis.exists(poisonKey)).toBe(0);
 
-    await redis.call('ACL', 'SETUSER', user, 'allkeys');
+    await allowAll();
     const { response } = await stack.api.client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: sink.id } },
       body: {},

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import pg from 'pg';
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import { waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack, startWorkload, workloadTableSql } from '#testing/engine.js';
+import { shortKeysUser } from '#testing/redis-commands.js';
 
 const TABLE = 'parked_items';
 /** Outside the one- and two-digit keys the sink's Redis user may write. */
@@ -46,10 +46,8 @@ describe('engine: a poisoned Redis String group is parked, not held in memory', 
     );
 
   it('keeps every other row flowing past the bound, moves the slot on, and delivers the group in order later', async () => {
-    const user = `sluice_parked_${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(12).toString('hex');
     const prefix = `sequin:${TABLE}:`;
-    await redis.call('ACL', 'SETUSER', user, 'on', `>${password}`, 'resetkeys', `~${prefix}?`, `~${prefix}??`, '+@all');
+    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'parked');
     const sink = await stack.createSink({
       name: 'parked-cache',
       source: { include_tables: [TABLE] },
@@ -99,7 +97,7 @@ describe('engine: a poisoned Redis String group is parked, not held in memory', 
       },
     );
 
-    await redis.call('ACL', 'SETUSER', user, 'allkeys');
+    await allowAll();
     const { response } = await stack.api.client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: sink.id } },
       body: {},

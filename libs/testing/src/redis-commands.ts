@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 export interface AppliedCommands {
@@ -61,4 +62,26 @@ function inOrderWithOneReplay(got: string[], wanted: string[]): boolean {
     if (rest.length === wanted.length - from && rest.every((command, i) => command === wanted[from + i])) return true;
   }
   return false;
+}
+
+export interface ShortKeysUser {
+  user: string;
+  password: string;
+  /** Lets the user write every key: the poisoned group can go through. */
+  allowAll(): Promise<void>;
+}
+
+/**
+ * A Redis user that may write only `prefix` followed by one or two characters (a table's one- and
+ * two-digit primary keys): a row with a longer key is refused (NOPERM), a poisoned group.
+ */
+export async function shortKeysUser(redis: Redis, prefix: string, name: string): Promise<ShortKeysUser> {
+  const user = `sluice_${name}_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await redis.call('ACL', 'SETUSER', user, 'on', `>${password}`, 'resetkeys', `~${prefix}?`, `~${prefix}??`, '+@all');
+  return {
+    user,
+    password,
+    allowAll: async () => void (await redis.call('ACL', 'SETUSER', user, 'allkeys')),
+  };
 }
