@@ -65,6 +65,7 @@ function updateBody(table: CompiledTable, newRow: RawRow, oldRow: RawRow | null)
 function deleteBody(table: CompiledTable, oldRow: RawRow | null, keyRow: RawRow | null): ChangeBody {
   if (oldRow !== null) return bodyOf(table, 'delete', oldRow, null);
   const row = keyRow ?? EMPTY_ROW;
+  const recordPks = pkTexts(table, row);
   const record: JsonObject = emptyObjectFor(table);
   for (const column of table.columns) {
     const text = row[column.name];
@@ -75,9 +76,9 @@ function deleteBody(table: CompiledTable, oldRow: RawRow | null, keyRow: RawRow 
     action: 'delete',
     record,
     changes: null,
-    recordPks: pkTexts(table, row),
+    recordPks,
     unchangedToastColumns: null,
-    primaryKeyMissing: missingPk(table, row),
+    primaryKeyMissing: missingPk(table, row, recordPks),
     row,
   };
 }
@@ -101,14 +102,15 @@ function bodyOf(
     }
     record[column.name] = column.encode(text);
   }
+  const recordPks = pkTexts(table, row);
   return {
     table,
     action,
     record,
     changes,
-    recordPks: pkTexts(table, row),
+    recordPks,
     unchangedToastColumns,
-    primaryKeyMissing: missingPk(table, row),
+    primaryKeyMissing: missingPk(table, row, recordPks),
     row,
   };
 }
@@ -119,8 +121,12 @@ function pkTexts(table: CompiledTable, row: RawRow): string[] {
   return pks;
 }
 
-/** A primary key value is never NULL: null or absent means the change did not carry the column. */
-function missingPk(table: CompiledTable, row: RawRow): string[] | null {
+/**
+ * A primary key value is never NULL: null or absent means the change did not carry the column. Its
+ * text is '' then (pkTexts), so a key without an empty text needs no second look.
+ */
+function missingPk(table: CompiledTable, row: RawRow, pkTexts: readonly string[]): string[] | null {
+  if (!pkTexts.includes('')) return null;
   let missing: string[] | null = null;
   for (const column of table.primaryKey) if (row[column] == null) (missing ??= []).push(column);
   return missing;
