@@ -1,8 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Job, Worker } from 'bullmq';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
+import { settlesWithin } from '#core/embedded/managed-process.js';
 import { QueueNames, type ReplicationJobData } from '#core/queues/queue-names.js';
 import { STOP_DRAIN_MS } from '#replication/reader/slot-reader.js';
 import { throttledWarning } from '#core/redis/throttled-warning.js';
@@ -59,10 +59,7 @@ export class ReplicationWorker implements OnModuleInit, OnApplicationShutdown {
     await this.readers.stopped(STOP_DRAIN_MS + CLOSE_TIMEOUT_MS);
     // BullMQ's close waits for its blocking connection to end, which never happens while that
     // connection is between reconnect attempts (internal Redis down or just back; bullmq#4656).
-    const closed = await Promise.race([
-      this.worker.close().then(() => true),
-      delay(CLOSE_TIMEOUT_MS, false, { ref: false }),
-    ]);
+    const closed = await settlesWithin(this.worker.close(), CLOSE_TIMEOUT_MS);
     if (!closed) {
       this.logger.warn(`Replication worker: not closed after ${CLOSE_TIMEOUT_MS} ms (internal Redis unreachable?)`);
       // What close() would have done after that wait, so nothing keeps the process alive: its other

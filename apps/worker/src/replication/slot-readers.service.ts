@@ -1,8 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
 import { Vault } from '#core/crypto/vault.js';
+import { settlesWithin } from '#core/embedded/managed-process.js';
 import type { ReplicationJobData } from '#core/queues/queue-names.js';
 import { BackfillsRepository } from '#core/repositories/backfills.repository.js';
 import { ParkedMessagesRepository } from '#core/repositories/parked-messages.repository.js';
@@ -61,9 +61,8 @@ export class SlotReadersService {
   }
 
   /** Resolves once every reader run has ended, or after `timeoutMs`: false then. */
-  async stopped(timeoutMs: number): Promise<boolean> {
-    const all = Promise.all([...this.runs]).then(() => true);
-    return Promise.race([all, delay(timeoutMs, false, { ref: false })]);
+  stopped(timeoutMs: number): Promise<boolean> {
+    return settlesWithin(Promise.all([...this.runs]), timeoutMs);
   }
 
   private async runReader({ accountId, databaseId, slotId }: ReplicationJobData, signal: AbortSignal): Promise<void> {
