@@ -1,7 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { ReaderParams, ReaderResult, WriterParams, WriterResult } from '../agents/latency-agent.js';
 import type { BenchCase, CaseContext, CaseResult } from '../lib/case.js';
@@ -65,7 +64,6 @@ async function run({ env, settings, log, companions }: CaseContext): Promise<Cas
   const sinkRedis = new Redis(env.redis.url);
   const sluice = await startSluice(env, 'memory', { logLevel: settings.logLevel });
   let worker: WorkerProcess | undefined;
-  let writer: ChildProcess | undefined;
   const agents: ChildProcess[] = [];
   let follower: StreamFollower | undefined;
   let sampler: NodeJS.Timeout | undefined;
@@ -124,8 +122,7 @@ async function run({ env, settings, log, companions }: CaseContext): Promise<Cas
     };
     await sample();
     sampler = setInterval(() => void sample(), sampleMs);
-    const child = (writer = forkWriter());
-    const written = await runWriter(child, {
+    const written = await startAgent<WriterResult>(agents, {
       role: 'writer',
       url,
       table: TABLE,
@@ -133,7 +130,7 @@ async function run({ env, settings, log, companions }: CaseContext): Promise<Cas
       durationS,
       writers: settings.writers,
       rowsPerCommit: settings.rowsPerCommit,
-    });
+    } satisfies WriterParams).result;
     clearInterval(sampler);
     await sample();
     const endOfLoad = samples.at(-1)!;
@@ -248,7 +245,6 @@ async function run({ env, settings, log, companions }: CaseContext): Promise<Cas
     clearInterval(sampler);
     follower?.stop();
     for (const agent of agents) if (agent.exitCode === null) agent.kill('SIGKILL');
-    if (writer && writer.exitCode === null) writer.kill('SIGKILL');
     await worker?.stop().catch(() => undefined);
     await sinkRedis.del(STREAM_KEY).catch(() => undefined);
     sinkRedis.disconnect();
@@ -310,22 +306,4 @@ function windowMedian(samples: RssSample[], fromS: number, toS: number): number 
 
 function mb(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(0);
-}
-
-/** The latency case's writer agent (bench/agents/latency-agent.ts), in a process of its own. */
-function forkWriter(): ChildProcess {
-  return fork(fileURLToPath(new URL('../agents/latency-agent.js', import.meta.url)), [], {
-    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function runWriter(child: ChildProcess, params: WriterParams): Promise<WriterResult> {
-  return new Promise((resolve, reject) => {
-    child.on('message', (message: { type: string }) => {
-      if (message.type === 'result') resolve(message as WriterResult);
-    });
-    child.once('exit', (code) => reject(new Error(`the writer agent exited with code ${code}`)));
-    child.send(params);
-  });
 }
