@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import type { components } from '#testing/api-schema.js';
-import { monitorCommands, shortKeysUser } from '#testing/redis-commands.js';
+import { monitorCommands, REFUSED_ID as POISON_ID, shortKeysUser } from '#testing/redis-commands.js';
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import {
   type EngineStack,
@@ -23,8 +23,6 @@ type MessageState = 'pending' | 'failing' | 'dead' | 'delivered';
 const WRONGTYPE_TABLE = 'wrongtype_items';
 const POISON_TABLE = 'poison_items';
 const BACKOFF_TABLE = 'backoff_items';
-/** Outside the one- and two-digit keys the poison test's Redis user may write. */
-const POISON_ID = 500;
 
 /**
  * Error replies from the sink Redis, one command at a time: every reply is checked, a refused command

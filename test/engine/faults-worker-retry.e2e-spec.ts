@@ -7,11 +7,14 @@ import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack, startWorkload, workloadTableSql } from '#testing/engine.js';
 import { spawnWorker, type SpawnedProcess } from '#testing/processes.js';
-import { keysNotAppliedInOrder, monitorCommands, shortKeysUser } from '#testing/redis-commands.js';
+import {
+  keysNotAppliedInOrder,
+  monitorCommands,
+  REFUSED_ID as POISON_ID,
+  shortKeysUser,
+} from '#testing/redis-commands.js';
 
 const TABLE = 'retry_killed_items';
-/** Outside the one- and two-digit keys the sink's Redis user may write. */
-const POISON_ID = 500;
 const POISON_CHANGES = 15;
 
 /**

@@ -6,11 +6,9 @@ import pg from 'pg';
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import { waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack, startWorkload, workloadTableSql } from '#testing/engine.js';
-import { shortKeysUser } from '#testing/redis-commands.js';
+import { REFUSED_ID as POISON_ID, shortKeysUser } from '#testing/redis-commands.js';
 
 const TABLE = 'parked_items';
-/** Outside the one- and two-digit keys the sink's Redis user may write. */
-const POISON_ID = 500;
 const POISON_UPDATES = 80;
 const MAX_ACK_PENDING = 20;
 

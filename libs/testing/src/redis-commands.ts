@@ -64,6 +64,9 @@ function inOrderWithOneReplay(got: string[], wanted: string[]): boolean {
   return false;
 }
 
+/** A primary key outside the one- and two-character keys a shortKeysUser may write: its row is refused. */
+export const REFUSED_ID = 500;
+
 export interface ShortKeysUser {
   user: string;
   password: string;
