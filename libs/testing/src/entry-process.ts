@@ -49,6 +49,8 @@ export interface SpawnEntryOptions {
   env?: Record<string, string>;
   /** Working directory; `npm start` keeps its embedded servers in `<cwd>/.sluice`. Default: the repository. */
   cwd?: string;
+  /** Node options before the entry point, e.g. `--expose-gc`. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -56,7 +58,7 @@ export interface SpawnEntryOptions {
  * `start:*` scripts run the built one.
  */
 export function spawnEntry(entry: EntryPoint, options: SpawnEntryOptions = {}): EntryProcess {
-  const child = spawn(process.execPath, ['--import', TS_LOADER, ENTRY_POINTS[entry]], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TS_LOADER, ENTRY_POINTS[entry]], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -42,11 +42,13 @@ export function roleEnv(config: SluiceConfig): Record<string, string> {
 export interface SpawnWorkerOptions {
   /** More environment variables, e.g. `NODE_EXTRA_CA_CERTS` for a sink Redis with a test CA. */
   env?: Record<string, string>;
+  /** Node options, e.g. `--expose-gc` (see `heapProbeArgs`). */
+  nodeArgs?: string[];
 }
 
 /** A worker role in its own OS process, with the same configuration as the test's API. */
 export function spawnWorker(config: SluiceConfig, options: SpawnWorkerOptions = {}): SpawnedProcess {
-  const worker = spawnEntry('worker', { env: { ...roleEnv(config), ...options.env } });
+  const worker = spawnEntry('worker', { env: { ...roleEnv(config), ...options.env }, nodeArgs: options.nodeArgs });
   return {
     child: worker.child,
     output: worker.output,
