@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import { waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack } from '#testing/engine.js';
+import { type PrivateRedis, startPrivateRedis } from '#testing/private-redis.js';
 import { shortKeysUser } from '#testing/redis-commands.js';
 import { createBackfill, getBackfill, waitForBackfill } from './backfill-support.js';
 
@@ -28,24 +24,18 @@ const CHANGED_ID = 5;
  */
 describe('backfill: a row changed between its page read and the watermark', () => {
   let stack: EngineStack;
-  let dir: string;
-  let server: RedisServer;
-  let redis: Redis;
+  let sinkRedis: PrivateRedis;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-watermark-'));
     stack = await startEngineStack([
       `CREATE TABLE ${TABLE} (id int PRIMARY KEY, v int NOT NULL)`,
       `INSERT INTO ${TABLE} (id, v) SELECT g, 0 FROM generate_series(${HELD_ID}, 99) g`,
     ]);
-    server = await startRedisServer({ dir: join(dir, 'redis') });
-    redis = new Redis(server.url);
+    sinkRedis = await startPrivateRedis('watermark');
   });
   afterAll(async () => {
-    redis?.disconnect();
     await stack?.close();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await sinkRedis?.close();
   });
 
   /** Whether the backfill's connection has read a page after a cursor and is waiting (idle) to write its watermark. */
@@ -59,20 +49,14 @@ describe('backfill: a row changed between its page read and the watermark', () =
   };
 
   it('the change wins: the read is dropped at the watermark, and the cache ends equal to the table', async () => {
+    const { server, redis } = sinkRedis;
     const prefix = `sequin:${TABLE}:`;
-    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'watermark');
+    const shortKeys = await shortKeysUser(redis, prefix, 'watermark');
     const sink = await stack.createSink({
       name: 'watermark-cache',
       source: { include_tables: [TABLE] },
       max_ack_pending: MAX_ACK_PENDING,
-      destination: {
-        type: 'redis_string',
-        host: '127.0.0.1',
-        port: server.port,
-        username: user,
-        password,
-        value: 'record',
-      },
+      destination: shortKeys.stringDestination(server.port),
     });
     const backfill = await createBackfill(stack, sink.name);
 
@@ -93,7 +77,7 @@ describe('backfill: a row changed between its page read and the watermark', () =
     expect((await getBackfill(stack, sink.name, backfill.id)).rows_processed_count).toBe(0);
     expect(await secondPageRead()).toBe(true);
 
-    await allowAll();
+    await shortKeys.allowAll();
     const completed = await waitForBackfill(stack, sink.name, backfill.id, (b) => b.state === 'completed', 30_000);
 
     const { rows } = await stack.source.client.query<{ id: number; v: number }>(

@@ -141,7 +141,7 @@ describe('faults: the sink Redis refuses commands', () => {
     const redis = new Redis(server.url);
     clients.push(redis);
     const prefix = `sequin:${POISON_TABLE}:`;
-    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'poison');
+    const shortKeys = await shortKeysUser(redis, prefix, 'poison');
     await redis.rpush(`${prefix}1`, 'a list');
     await redis.hset(`${prefix}2`, 'a', 'hash');
 
@@ -150,14 +150,7 @@ describe('faults: the sink Redis refuses commands', () => {
     const sink = await stack.createSink({
       name: 'poison-cache',
       source: { include_tables: [POISON_TABLE] },
-      destination: {
-        type: 'redis_string',
-        host: '127.0.0.1',
-        port: server.port,
-        username: user,
-        password,
-        value: 'record',
-      },
+      destination: shortKeys.stringDestination(server.port),
     });
 
     const workload = startWorkload(stack.source.url, POISON_TABLE, { transactions: 300, rows: 40, pauseMs: 2 });
@@ -191,7 +184,7 @@ describe('faults: the sink Redis refuses commands', () => {
     expect(await redis.exists(`${prefix}${POISON_ID}`)).toBe(0);
 
     // Allowed at last: the group goes through, in order, ending at the row's state.
-    await allowAll();
+    await shortKeys.allowAll();
     const redelivered = await stack.api.client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: sink.id } },
       body: {},

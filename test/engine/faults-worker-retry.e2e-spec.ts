@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
-import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack, startWorkload, workloadTableSql } from '#testing/engine.js';
+import { type PrivateRedis, startPrivateRedis } from '#testing/private-redis.js';
 import { spawnWorker, type SpawnedProcess } from '#testing/processes.js';
 import {
   keysNotAppliedInOrder,
@@ -25,22 +22,19 @@ const POISON_CHANGES = 15;
  */
 describe('faults: a worker killed with SIGKILL while a group is in retry', () => {
   let stack: EngineStack;
-  let dir: string;
-  let server: RedisServer;
+  let sinkRedis: PrivateRedis;
   const clients: Redis[] = [];
   const spawned: SpawnedProcess[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-retry-killed-'));
     stack = await startEngineStack(workloadTableSql(TABLE), { inProcessWorker: false });
-    server = await startRedisServer({ dir: join(dir, 'redis') });
+    sinkRedis = await startPrivateRedis('retry-killed');
   });
   afterAll(async () => {
     for (const client of clients) client.disconnect();
     await Promise.all(spawned.map((worker) => worker.stop()));
     await stack?.close();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await sinkRedis?.close();
   });
 
   const spawn = (): SpawnedProcess => {
@@ -50,24 +44,16 @@ describe('faults: a worker killed with SIGKILL while a group is in retry', () =>
   };
 
   it('the next worker delivers the group once allowed and every other row meanwhile, each key in commit order', async () => {
-    const redis = new Redis(server.url);
-    clients.push(redis);
+    const { server, redis } = sinkRedis;
     const prefix = `sequin:${TABLE}:`;
     const poisonKey = `${prefix}${POISON_ID}`;
-    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'retry');
+    const shortKeys = await shortKeysUser(redis, prefix, 'retry');
     const applied = await monitorCommands(server.url, prefix);
     clients.push(...applied.clients);
     const sink = await stack.createSink({
       name: `retry-killed-${randomSuffix()}`,
       source: { include_tables: [TABLE] },
-      destination: {
-        type: 'redis_string',
-        host: '127.0.0.1',
-        port: server.port,
-        username: user,
-        password,
-        value: 'record',
-      },
+      destination: shortKeys.stringDestination(server.port),
     });
 
     const first = spawn();
@@ -114,7 +100,7 @@ describe('faults: a worker killed with SIGKILL while a group is in retry', () =>
     );
     expect(await redis.exists(poisonKey)).toBe(0);
 
-    await allowAll();
+    await shortKeys.allowAll();
     const { response } = await stack.api.client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: sink.id } },
       body: {},

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
-import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
 import { waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack, startWorkload, workloadTableSql } from '#testing/engine.js';
+import { type PrivateRedis, startPrivateRedis } from '#testing/private-redis.js';
 import { REFUSED_ID as POISON_ID, shortKeysUser } from '#testing/redis-commands.js';
 
 const TABLE = 'parked_items';
@@ -20,21 +17,15 @@ const MAX_ACK_PENDING = 20;
  */
 describe('engine: a poisoned Redis String group is parked, not held in memory', () => {
   let stack: EngineStack;
-  let dir: string;
-  let server: RedisServer;
-  let redis: Redis;
+  let sinkRedis: PrivateRedis;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-parked-'));
     stack = await startEngineStack(workloadTableSql(TABLE));
-    server = await startRedisServer({ dir: join(dir, 'redis') });
-    redis = new Redis(server.url);
+    sinkRedis = await startPrivateRedis('parked');
   });
   afterAll(async () => {
-    redis?.disconnect();
     await stack?.close();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await sinkRedis?.close();
   });
 
   const parkedRows = async (sinkId: string) =>
@@ -44,20 +35,14 @@ describe('engine: a poisoned Redis String group is parked, not held in memory', 
     );
 
   it('keeps every other row flowing past the bound, moves the slot on, and delivers the group in order later', async () => {
+    const { server, redis } = sinkRedis;
     const prefix = `sequin:${TABLE}:`;
-    const { user, password, allowAll } = await shortKeysUser(redis, prefix, 'parked');
+    const shortKeys = await shortKeysUser(redis, prefix, 'parked');
     const sink = await stack.createSink({
       name: 'parked-cache',
       source: { include_tables: [TABLE] },
       max_ack_pending: MAX_ACK_PENDING,
-      destination: {
-        type: 'redis_string',
-        host: '127.0.0.1',
-        port: server.port,
-        username: user,
-        password,
-        value: 'record',
-      },
+      destination: shortKeys.stringDestination(server.port),
     });
 
     const workload = startWorkload(stack.source.url, TABLE, { transactions: 400, rows: 40, pauseMs: 10 });
@@ -95,7 +80,7 @@ describe('engine: a poisoned Redis String group is parked, not held in memory', 
       },
     );
 
-    await allowAll();
+    await shortKeys.allowAll();
     const { response } = await stack.api.client.POST('/api/sinks/{id_or_name}/messages/redeliver', {
       params: { path: { id_or_name: sink.id } },
       body: {},

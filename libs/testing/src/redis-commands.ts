@@ -70,6 +70,15 @@ export const REFUSED_ID = 500;
 export interface ShortKeysUser {
   user: string;
   password: string;
+  /** A Redis String sink's destination writing as this user (records as values) to the server on `port`. */
+  stringDestination(port: number): {
+    type: 'redis_string';
+    host: string;
+    port: number;
+    username: string;
+    password: string;
+    value: 'record';
+  };
   /** Lets the user write every key: the poisoned group can go through. */
   allowAll(): Promise<void>;
 }
@@ -85,6 +94,14 @@ export async function shortKeysUser(redis: Redis, prefix: string, name: string):
   return {
     user,
     password,
+    stringDestination: (port) => ({
+      type: 'redis_string',
+      host: '127.0.0.1',
+      port,
+      username: user,
+      password,
+      value: 'record',
+    }),
     allowAll: async () => void (await redis.call('ACL', 'SETUSER', user, 'allkeys')),
   };
 }
