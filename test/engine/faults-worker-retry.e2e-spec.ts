@@ -33,8 +33,11 @@ describe('faults: a worker killed with SIGKILL while a group is in retry', () =>
   afterAll(async () => {
     for (const client of clients) client.disconnect();
     await Promise.all(spawned.map((worker) => worker.stop()));
-    await stack?.close();
-    await sinkRedis?.close();
+    try {
+      await stack?.close();
+    } finally {
+      await sinkRedis?.close();
+    }
   });
 
   const spawn = (): SpawnedProcess => {

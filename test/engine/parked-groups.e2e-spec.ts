@@ -24,8 +24,11 @@ describe('engine: a poisoned Redis String group is parked, not held in memory', 
     sinkRedis = await startPrivateRedis('parked');
   });
   afterAll(async () => {
-    await stack?.close();
-    await sinkRedis?.close();
+    try {
+      await stack?.close();
+    } finally {
+      await sinkRedis?.close();
+    }
   });
 
   const parkedRows = async (sinkId: string) =>

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './databases.js';
 import type { SpawnedProcess } from './processes.js';
 
-/** Node options that load heap-probe.mjs into a spawned role process (`spawnWorker(config, { nodeArgs })`). */
+/** Node options that load heap-probe-preload.mjs into a spawned role process (`spawnWorker(config, { nodeArgs })`). */
 export const HEAP_PROBE_ARGS = [
   '--expose-gc',
   '--import',
@@ -12,6 +12,8 @@ export const HEAP_PROBE_ARGS = [
 export interface HeapReading {
   /** Bytes of live heap after a full collection. */
   used: number;
+  /** Bytes of Buffers and other ArrayBuffers still referenced (outside the heap). */
+  arrayBuffers: number;
   rss: number;
 }
 

@@ -18,15 +18,25 @@ export interface PrivateRedis {
  */
 export async function startPrivateRedis(name: string): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), `sluice-${name}-`));
-  const server = await startRedisServer({ dir: join(dir, 'redis') });
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  let server: RedisServer;
+  try {
+    server = await startRedisServer({ dir: join(dir, 'redis') });
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
   const redis = new Redis(server.url);
   return {
     server,
     redis,
     async close() {
       redis.disconnect();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await server.stop();
+      } finally {
+        await removeDir();
+      }
     },
   };
 }

@@ -42,7 +42,7 @@ export function roleEnv(config: SluiceConfig): Record<string, string> {
 export interface SpawnWorkerOptions {
   /** More environment variables, e.g. `NODE_EXTRA_CA_CERTS` for a sink Redis with a test CA. */
   env?: Record<string, string>;
-  /** Node options, e.g. `--expose-gc` (see `heapProbeArgs`). */
+  /** Node options, e.g. `--expose-gc` (see `HEAP_PROBE_ARGS`). */
   nodeArgs?: string[];
 }
 
