@@ -258,7 +258,7 @@ export function startWorkload(url: string, table: string, options: WorkloadOptio
         } catch (error) {
           if (!options.survivesServerRestarts || attempt === WRITE_ATTEMPTS) throw error;
           await client.end().catch(() => undefined);
-          client = await waitFor(() => connectWriter(url).catch(() => undefined), {
+          client = await waitFor(() => connectWriter(url).catch(unlessDatabaseDropped), {
             timeoutMs: 60_000,
             message: 'the source server to accept the workload again',
           });
@@ -328,6 +328,15 @@ export function startWorkload(url: string, table: string, options: WorkloadOptio
 }
 
 const WRITE_ATTEMPTS = 10;
+
+/**
+ * A failed connection is tried again, unless its database is gone: the test ended (a failed test's
+ * stack drops it) and the workload must not keep retrying for a minute.
+ */
+function unlessDatabaseDropped(error: unknown): undefined {
+  if ((error as { code?: unknown }).code === '3D000') throw error; // invalid_catalog_name
+  return undefined;
+}
 
 async function connectWriter(url: string): Promise<pg.Client> {
   const client = new pg.Client(url);
