@@ -31,6 +31,43 @@ describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
     expect((await api.client.GET('/api/api_keys')).data!.data).toHaveLength(before);
   });
 
+  it.each([
+    ['malformed JSON', '{"name":', {}],
+    ['a text/plain body', 'name=acme', { 'content-type': 'text/plain' }],
+    ['a body over 1 MiB', JSON.stringify({ name: 'x'.repeat(1024 * 1024) }), {}],
+  ])('answers %s without a valid token with 401: authentication comes before the body', async (_l, body, headers) => {
+    for (const authorization of ['', 'Bearer not-a-token']) {
+      const response = await post(api, '/api/api_keys', body, { ...headers, authorization });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ summary: expect.any(String) });
+    }
+  });
+
+  it('refuses a NUL character anywhere in a body with 422 naming the field, on every route', async () => {
+    // Message ids went into a text[] query parameter (it was a 500); refused before the sink is looked up.
+    const discard = await post(api, '/api/sinks/any-sink/messages/discard', JSON.stringify({ ids: ['a\u0000b'] }));
+    expect(discard.status).toBe(422);
+    expect(await discard.json()).toEqual({
+      summary: 'Invalid request: ids.0 must not contain NUL characters',
+      validation_errors: { ids: { 0: ['must not contain NUL characters'] } },
+    });
+    // Annotations are free-form JSON, stored as jsonb, which cannot hold U+0000 (it was a 500).
+    const database = await post(
+      api,
+      '/api/postgres_databases',
+      JSON.stringify({
+        name: 'nul-annotations',
+        url: 'postgresql://u:p@127.0.0.1:1/db',
+        annotations: { team: { 'o\u0000wner': 'x' } },
+        replication_slots: [{ publication_name: 'p', slot_name: 's' }],
+      }),
+    );
+    expect(database.status).toBe(422);
+    expect(((await database.json()) as { validation_errors: unknown }).validation_errors).toEqual({
+      annotations: { team: ['must not contain NUL characters'] },
+    });
+  });
+
   it('refuses unknown fields and wrong types with 422 naming the field', async () => {
     const unknown = await post(api, '/api/api_keys', JSON.stringify({ name: 'k', colour: 'red' }));
     expect(unknown.status).toBe(422);

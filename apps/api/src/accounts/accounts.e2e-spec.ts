@@ -141,6 +141,15 @@ describe('accounts and API keys', () => {
       const { response, error } = await closed.clientWith().POST('/api/accounts', { body: { name: 'nope' } });
       expect(response.status).toBe(404);
       expect(error).toEqual({ summary: expect.any(String) });
+      // The route does not exist: it neither validates nor reads a body.
+      for (const body of ['{"name": 42}', '{"name":']) {
+        const bad = await fetch(`${closed.baseUrl}/api/accounts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        expect(bad.status).toBe(404);
+      }
     } finally {
       await closed.close();
     }

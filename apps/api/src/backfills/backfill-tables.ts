@@ -2,7 +2,7 @@ import type { DeepPartial } from 'typeorm';
 import type { Backfill } from '#core/entities/backfill.entity.js';
 import type { DiscoveredTable } from '#core/entities/postgres-database.entity.js';
 import type { SinkSource } from '#core/entities/sink.entity.js';
-import type { FieldErrors } from '../sinks/field-errors.js';
+import type { FieldErrors } from '../common/validation/field-errors.js';
 import { qualifiedName, qualifyTableName, tableInScope } from '../sinks/sink-scope.js';
 
 /** At most this many table names in one reason; the rest are counted. */

@@ -10,7 +10,7 @@ import { BackfillsRepository } from '#core/repositories/backfills.repository.js'
 import { PostgresDatabasesRepository } from '#core/repositories/postgres-databases.repository.js';
 import { SinksRepository } from '#core/repositories/sinks.repository.js';
 import { isUuid } from '#core/tenancy/account-scoped.repository.js';
-import { FieldErrors, findNulCharacter } from '../sinks/field-errors.js';
+import { FieldErrors } from '../common/validation/field-errors.js';
 import { type BackfillStart, newBackfill, resolveBackfillStart, resolveBackfillTable } from './backfill-tables.js';
 import { statesAllowedBefore, transitionRefusal } from './backfill-transitions.js';
 import type { CreateBackfillDto } from './dto/backfill-input.dto.js';
@@ -57,10 +57,6 @@ export class BackfillsService {
   async create(accountId: string, sinkIdOrName: string, body: CreateBackfillDto): Promise<BackfillRecord> {
     const sink = await this.sinks.getByIdOrName(accountId, sinkIdOrName);
     const errors = new FieldErrors();
-    const nul = findNulCharacter(body);
-    if (nul) errors.add(nul.length > 0 ? nul : ['body'], 'must not contain NUL characters');
-    if (!errors.isEmpty) throw errors.toError('backfill');
-
     const database = await this.databaseOf(accountId, sink);
     const table = resolveBackfillTable(database.tables, sink.source, body.table, errors);
     const start = table ? resolveBackfillStart(table, body, errors) : undefined;

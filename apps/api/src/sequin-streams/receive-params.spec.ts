@@ -35,13 +35,13 @@ describe('parseReceiveParams', () => {
 describe('parseAckIds', () => {
   const id = '6f1c8d6e-8a43-4c1f-9d55-0f3b7a7f1e2a';
   it('accepts a non-empty list of UUIDs', () => expect(parseAckIds({ ack_ids: [id] })).toEqual([id]));
-  it.each([
-    [{}],
-    [{ ack_ids: [] }],
-    [{ ack_ids: ['nope'] }],
-    [{ ack_ids: id }],
-    [{ ack_ids: [id], x: 1 }],
-    [null],
-    [[id]],
-  ])('refuses %j', (body) => expect(() => parseAckIds(body)).toThrow(BadRequestError));
+  it.each([[{}], [{ ack_ids: [] }], [{ ack_ids: ['nope'] }], [{ ack_ids: id }], [null], [[id]]])(
+    'refuses %j with 400',
+    (body) => expect(() => parseAckIds(body)).toThrow(BadRequestError),
+  );
+  it('refuses another field as every body does: 422, "Unknown field: x"', () => {
+    expect(() => parseAckIds({ ack_ids: [id], x: 1 })).toThrow(
+      expect.objectContaining({ status: 422, summary: 'Unknown field: x', validationErrors: { x: ['unknown field'] } }),
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { BadRequestError } from '#core/errors/api-errors.js';
+import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
 
 export interface ReceiveParams {
   batchSize: number;
@@ -52,13 +52,13 @@ export function parseReceiveParams(query: Record<string, unknown>, body: unknown
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `{"ack_ids": [uuid, …]}`, non-empty. */
+/** `{"ack_ids": [uuid, …]}`, non-empty (else 400); another field is refused as every body's is (422). */
 export function parseAckIds(body: unknown): string[] {
   const ackIds = (body as { ack_ids?: unknown } | null | undefined)?.ack_ids;
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new BadRequestError('Request body must be a JSON object');
   const unknown = Object.keys(body).find((key) => key !== 'ack_ids');
-  if (unknown !== undefined) throw new BadRequestError(`Unknown parameter: ${unknown}`);
+  if (unknown !== undefined) throw ValidationError.field(unknown, 'unknown field', `Unknown field: ${unknown}`);
   if (!Array.isArray(ackIds) || ackIds.length === 0)
     throw new BadRequestError('ack_ids must be a non-empty list of UUIDs');
   if (ackIds.length > 10_000) throw new BadRequestError('ack_ids may hold at most 10000 ids');

@@ -1,7 +1,7 @@
 import type { DiscoveredTable } from '#core/entities/postgres-database.entity.js';
 import type { SinkSource, SinkTableGrouping } from '#core/entities/sink.entity.js';
 import { ValidationError } from '#core/errors/api-errors.js';
-import { FieldErrors } from './field-errors.js';
+import { FieldErrors } from '../common/validation/field-errors.js';
 import { UNRESTRICTED_SOURCE } from './sink-defaults.js';
 import { checkScope, normalizeSource, tableInScope } from './sink-scope.js';
 

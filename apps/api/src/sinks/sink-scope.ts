@@ -1,7 +1,7 @@
 import type { DiscoveredTable } from '#core/entities/postgres-database.entity.js';
 import type { SinkSource, SinkTableGrouping } from '#core/entities/sink.entity.js';
 import type { SinkSourceInputDto, SinkTableDto } from './dto/sink-input.dto.js';
-import type { FieldErrors } from './field-errors.js';
+import type { FieldErrors } from '../common/validation/field-errors.js';
 import { UNRESTRICTED_SOURCE } from './sink-defaults.js';
 
 type SchemaKey = 'include_schemas' | 'exclude_schemas';

@@ -13,7 +13,7 @@ import { SinksRepository } from '#core/repositories/sinks.repository.js';
 import { newBackfill, planInitialBackfills } from '../backfills/backfill-tables.js';
 import type { CreateDestinationDto, PatchDestinationDto } from './dto/destination.dto.js';
 import type { CreateSinkDto, PatchSinkDto, SinkSettingsInputDto, UpdateSinkDto } from './dto/sink-input.dto.js';
-import { FieldErrors, findNulCharacter } from './field-errors.js';
+import { FieldErrors } from '../common/validation/field-errors.js';
 import { SinkObservations } from './messages/sink-observations.js';
 import type { SinkRecord } from './sinks.mapper.js';
 import { DEFAULT_ACTIONS, DEFAULT_BATCH_SIZE, SINK_DEFAULTS } from './sink-defaults.js';
@@ -35,11 +35,6 @@ function refuseUnavailableFeatures(body: SinkSettingsInputDto, errors: FieldErro
   for (const field of FUNCTION_FIELDS) {
     if (body[field] !== undefined && body[field] !== null) errors.add([field], 'function not found');
   }
-}
-
-function refuseNulCharacters(body: object, errors: FieldErrors): void {
-  const path = findNulCharacter(body);
-  if (path) errors.add(path.length > 0 ? path : ['body'], 'must not contain NUL characters');
 }
 
 /** `initial_backfill` acts at creation only; an update may repeat the stored value, not change it. */
@@ -104,9 +99,6 @@ export class SinksService {
    */
   async create(accountId: string, body: CreateSinkDto): Promise<SinkRecord> {
     const errors = new FieldErrors();
-    refuseNulCharacters(body, errors);
-    if (!errors.isEmpty) throw errors.toError('sink');
-
     const database = await this.databases.findByIdOrName(accountId, body.database);
     if (!database) errors.add(['database'], 'not found');
     if (await this.sinks.isNameTaken(accountId, body.name)) errors.add(['name'], NAME_TAKEN);
@@ -185,8 +177,6 @@ export class SinksService {
     updateDestination: DestinationUpdate,
   ): Promise<SinkRecord> {
     const errors = new FieldErrors();
-    refuseNulCharacters(body, errors);
-    if (!errors.isEmpty) throw errors.toError('sink');
     const sink = await this.sinks.getByIdOrName(accountId, idOrName);
     const database = await this.databaseOf(accountId, sink);
 

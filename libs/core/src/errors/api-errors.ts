@@ -19,6 +19,10 @@ export class BadRequestError extends ApiError {
   readonly status = 400;
 }
 
+export class PayloadTooLargeError extends ApiError {
+  readonly status = 413;
+}
+
 export class NotFoundError extends ApiError {
   readonly status = 404;
   static of(kind: string, idOrName: string): NotFoundError {

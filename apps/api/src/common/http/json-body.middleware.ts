@@ -1,8 +1,17 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { type ApiError, BadRequestError, PayloadTooLargeError } from '#core/errors/api-errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * What was wrong with the request's body, kept on the request until authentication has run: an
+ * unauthenticated request gets 401 whatever its body (BodyProblemInterceptor answers the rest).
+ */
+export interface RequestWithBodyProblem extends express.Request {
+  bodyProblem?: ApiError;
+}
 
 function hasBody(req: express.Request): boolean {
   const length = req.headers['content-length'];
@@ -10,33 +19,39 @@ function hasBody(req: express.Request): boolean {
 }
 
 /** Spec: POST/PUT/PATCH with a body must be application/json, else 400. */
-const requireJsonContentType: RequestHandler = (req, res, next) => {
+const requireJsonContentType: RequestHandler = (req, _res, next) => {
   if (METHODS_WITH_BODY.has(req.method) && hasBody(req) && !req.is('application/json')) {
-    res.status(400).json({ summary: 'Content-Type must be application/json' });
-    return;
+    (req as RequestWithBodyProblem).bodyProblem = new BadRequestError('Content-Type must be application/json');
   }
   next();
 };
 
-/** body-parser errors, answered in the spec's shape before they reach any route. */
-const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, next) => {
-  switch (err.type) {
+/** body-parser errors, in the spec's shape. */
+const bodyErrors: ErrorRequestHandler = (err: { type?: string }, req, _res, next) => {
+  const problem = problemOf(err.type);
+  if (problem === null) {
+    next(err);
+    return;
+  }
+  (req as RequestWithBodyProblem).bodyProblem = problem;
+  next();
+};
+
+function problemOf(type: string | undefined): ApiError | null {
+  switch (type) {
     case 'entity.too.large':
-      res.status(413).json({ summary: 'Request body is larger than 1 MiB' });
-      return;
+      return new PayloadTooLargeError('Request body is larger than 1 MiB');
     case 'entity.parse.failed':
-      res.status(400).json({ summary: 'Request body is not valid JSON' });
-      return;
+      return new BadRequestError('Request body is not valid JSON');
     case 'encoding.unsupported':
     case 'charset.unsupported':
     case 'request.aborted':
     case 'request.size.invalid':
-      res.status(400).json({ summary: `Request body could not be read (${err.type})` });
-      return;
+      return new BadRequestError(`Request body could not be read (${type})`);
     default:
-      next(err);
+      return null;
   }
-};
+}
 
 /** Installed before the routes (Nest's own body parser is off so these are the only ones). */
 export function jsonBodyMiddlewares(): Array<RequestHandler | ErrorRequestHandler> {

@@ -1,11 +1,13 @@
 import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
+import { FieldErrors, findNulCharacter } from './field-errors.js';
 import { collectValidationErrors } from './validation-errors.js';
 
 /**
  * Strict body validation: unknown fields are refused (422 "Unknown field: x"), wrong types are
- * reported per field; nothing is coerced implicitly.
+ * reported per field; nothing is coerced implicitly. A body with a NUL character anywhere is a 422
+ * too (Postgres text and jsonb cannot hold one: it would fail in a query, a 500).
  */
 export class ApiValidationPipe extends ValidationPipe {
   constructor() {
@@ -29,7 +31,9 @@ export class ApiValidationPipe extends ValidationPipe {
     ) {
       throw new BadRequestError('Request body must be a JSON object');
     }
-    return super.transform(value, metadata);
+    const transformed: unknown = await super.transform(value, metadata);
+    if (metadata.type === 'body') refuseNulCharacters(value);
+    return transformed;
   }
 }
 
@@ -38,4 +42,12 @@ export function toValidationError(errors: ClassValidatorError[]): ValidationErro
   const [unknown] = collected.unknownFields;
   if (unknown !== undefined) return new ValidationError(`Unknown field: ${unknown}`, collected.errors);
   return new ValidationError(`Invalid request: ${collected.firstProblem ?? 'validation failed'}`, collected.errors);
+}
+
+function refuseNulCharacters(body: unknown): void {
+  const path = findNulCharacter(body);
+  if (!path) return;
+  const errors = new FieldErrors();
+  errors.add(path.length > 0 ? path : ['body'], 'must not contain NUL characters');
+  throw errors.toError('request');
 }
