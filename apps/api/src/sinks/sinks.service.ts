@@ -113,8 +113,9 @@ export class SinksService {
     if (!database || !errors.isEmpty) throw errors.toError('sink');
 
     const id = randomUUID();
-    const startLsn = await readStartLsn(database, this.vault, id);
-    const sink = await this.save(accountId, {
+    // The start marker names the transaction inserting the sink, so that a reader meeting it waits for
+    // the sink only while that transaction is open (see SINK_CREATED_PREFIX).
+    const sink = await this.save(accountId, async (transactionId) => ({
       id,
       name: body.name,
       postgresDatabaseId: database.id,
@@ -134,8 +135,8 @@ export class SinksService {
       filter: null,
       transform: null,
       routing: null,
-      startLsn,
-    });
+      startLsn: await readStartLsn(database, this.vault, { sinkId: id, transactionId }),
+    }));
     const backfills = await this.startInitialBackfills(accountId, sink, backfillTables);
     await this.notifier.changed({ accountId, databaseId: database.id });
     return { sink, databaseName: database.name, backfills };
@@ -274,10 +275,18 @@ export class SinksService {
     return database;
   }
 
-  /** A concurrent request may take the name between the check and the write: the index decides. */
-  private async save(accountId: string, fields: Partial<Sink>): Promise<Sink> {
+  /**
+   * A concurrent request may take the name between the check and the write: the index decides.
+   * `fields`, or a function that makes them inside the inserting transaction, given its id.
+   */
+  private async save(
+    accountId: string,
+    fields: Partial<Sink> | ((transactionId: string) => Promise<Partial<Sink>>),
+  ): Promise<Sink> {
     try {
-      return await this.sinks.save(accountId, fields);
+      return typeof fields === 'function'
+        ? await this.sinks.saveInTransaction(accountId, fields)
+        : await this.sinks.save(accountId, fields);
     } catch (error) {
       if (isUniqueViolation(error))
         throw new ValidationError('Invalid sink: name has already been taken', { name: [NAME_TAKEN] });

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
 import { Vault } from '#core/crypto/vault.js';
+import { transactionStatus } from '#core/database/transaction-status.js';
 import { settlesWithin } from '#core/embedded/managed-process.js';
 import type { ReplicationJobData } from '#core/queues/queue-names.js';
 import { BackfillsRepository } from '#core/repositories/backfills.repository.js';
@@ -42,6 +44,7 @@ export class SlotReadersService {
     private readonly streamStore: StreamStore,
     private readonly internalRedis: InternalRedis,
     private readonly notifier: Notifier,
+    private readonly dataSource: DataSource,
   ) {
     this.status = new SinkStatusPublisher(internalRedis.client, config.redisPrefix, (e) =>
       this.logger.warn(`Sink status: ${(e as Error).message}`),
@@ -86,6 +89,7 @@ export class SlotReadersService {
       },
       connection: sourceClientConfig(sourceConnectionParams(database, this.vault), { query_timeout: undefined }),
       loadSinks: async () => (await this.sinks.find(accountId, { postgresDatabaseId: databaseId })).map(toLoadedSink),
+      transactionStatus: (id) => transactionStatus(this.dataSource, id),
       createDelivery: (sink) =>
         createSinkDelivery(sink.name, sink.destination, this.vault, {
           accountId,

@@ -5,16 +5,34 @@ import { lsnToBigInt } from './lsn.js';
  * Logical message written when a sink is created. Its LSN is the sink's start_lsn, and the reader,
  * meeting it in the stream, loads the new sink before the first change committed after it: no change
  * is missed however far ahead or behind the reader is.
+ *
+ * Content: `<sink id>:<metadata transaction id>`, the id of the metadata transaction that inserts the
+ * sink (still open when the marker is written). The reader waits for the sink only while that
+ * transaction is in progress: once it has committed or aborted, the sink is there, was deleted since,
+ * or never came to be, and nothing is gained by waiting. (Markers of earlier versions hold the sink
+ * id alone.)
  */
 export const SINK_CREATED_PREFIX = 'sluice:sink_created';
 
+export interface SinkCreatedMarker {
+  sinkId: string;
+  /** pg_current_xact_id() of the metadata transaction inserting the sink, as text; null in old markers. */
+  transactionId: string | null;
+}
+
 /** Writes the marker (non-transactional: visible at once) and returns its LSN as decimal text. */
-export async function emitSinkCreatedMarker(client: pg.Client, sinkId: string): Promise<string> {
+export async function emitSinkCreatedMarker(client: pg.Client, marker: SinkCreatedMarker): Promise<string> {
+  const content = marker.transactionId === null ? marker.sinkId : `${marker.sinkId}:${marker.transactionId}`;
   const { rows } = await client.query<{ lsn: string }>(`SELECT pg_logical_emit_message(false, $1, $2)::text AS lsn`, [
     SINK_CREATED_PREFIX,
-    sinkId,
+    content,
   ]);
   return lsnToBigInt(rows[0]!.lsn).toString();
+}
+
+export function parseSinkCreatedMarker(content: string): SinkCreatedMarker {
+  const [sinkId = '', transactionId] = content.split(':');
+  return { sinkId, transactionId: transactionId ?? null };
 }
 
 /**

@@ -53,6 +53,19 @@ export abstract class AccountScopedRepository<T extends AccountOwned> {
     return this.repository.save({ ...entity, accountId } as DeepPartial<T>);
   }
 
+  /**
+   * Inserts or updates in a transaction of its own, whose id (`pg_current_xact_id()`, as text) `build`
+   * gets before the row is written: what another process is told about the row before it is committed
+   * (a WAL marker) can name the transaction, and `pg_xact_status` then says whether to wait for it.
+   */
+  saveInTransaction(accountId: string, build: (transactionId: string) => Promise<DeepPartial<T>>): Promise<T> {
+    return this.repository.manager.transaction(async (manager) => {
+      const [{ id }] = (await manager.query(`SELECT pg_current_xact_id()::text AS id`)) as Array<{ id: string }>;
+      const entity = await build(id!);
+      return manager.getRepository<T>(this.repository.target).save({ ...entity, accountId } as DeepPartial<T>);
+    });
+  }
+
   async delete(accountId: string, where: FindOptionsWhere<T>): Promise<number> {
     const result = await this.repository.delete(this.scoped(accountId, where));
     return result.affected ?? 0;

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { settlesWithin } from '#core/embedded/managed-process.js';
 import { bigIntToLsn, lsnToBigInt } from '#core/source/lsn.js';
-import { BACKFILL_WATERMARK_PREFIX, SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
+import { BACKFILL_WATERMARK_PREFIX, parseSinkCreatedMarker, SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
 import type { SinkDelivery } from '#sinks/sink-delivery.js';
 import { BackfillCoordinator } from '../backfill/backfill-coordinator.js';
 import type { BackfillStore } from '../backfill/loaded-backfill.js';
@@ -29,6 +29,12 @@ export interface SlotReaderOptions {
   /** pg connection settings for the source (user, password, host, port, database, ssl). */
   connection: pg.ClientConfig;
   loadSinks(): Promise<LoadedSink[]>;
+  /**
+   * Whether a metadata transaction (a sink creation's, named by its marker) is still open: `pg_xact_status`,
+   * null when Postgres no longer knows it (long finished). Without it, a sink's marker waits up to
+   * SINK_CREATED_WAIT_MS for the sink.
+   */
+  transactionStatus?(transactionId: string): Promise<'in progress' | 'committed' | 'aborted' | null>;
   createDelivery(sink: LoadedSink): SinkDelivery<unknown> | null;
   ledger: MessageLedger;
   /** Backfills of this slot's sinks; without it the session runs none. */
@@ -485,16 +491,33 @@ export class SlotReaderSession {
     return Promise.all(waits).finally(() => (this.heldByBound = false));
   }
 
-  /** The API wrote this marker just before saving the sink: wait until the row is visible, then route to it. */
-  private async awaitNewSink(sinkId: string): Promise<void> {
+  /**
+   * The API wrote this marker inside the transaction that saves the sink: wait until the row is
+   * visible, then route to it. Once that transaction has ended without the row being visible (the
+   * sink was deleted since, or its creation failed), there is nothing to wait for: waiting held every
+   * sink of the slot for SINK_CREATED_WAIT_MS, also on every replay of the marker.
+   */
+  private async awaitNewSink(content: string): Promise<void> {
+    const { sinkId, transactionId } = parseSinkCreatedMarker(content);
     const deadline = Date.now() + SINK_CREATED_WAIT_MS;
     for (;;) {
       const sinks = await this.options.loadSinks();
-      if (sinks.some((sink) => sink.id === sinkId) || Date.now() > deadline) {
+      if (sinks.some((sink) => sink.id === sinkId) || Date.now() > deadline || (await this.ended(transactionId))) {
         await this.reloadSinks();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Whether a sink creation's transaction has ended (committed or not); false while unknown. */
+  private async ended(transactionId: string | null): Promise<boolean> {
+    if (transactionId === null || !this.options.transactionStatus) return false;
+    try {
+      return (await this.options.transactionStatus(transactionId)) !== 'in progress';
+    } catch (error) {
+      this.options.log.warn(`Could not read the status of transaction ${transactionId}: ${(error as Error).message}`);
+      return false;
     }
   }
 
