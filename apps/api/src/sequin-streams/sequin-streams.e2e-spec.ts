@@ -6,7 +6,8 @@ import type { components } from '#testing/api-schema.js';
 import { randomSuffix, waitFor } from '#testing/databases.js';
 import { type EngineStack, startEngineStack } from '#testing/engine.js';
 import { OUTSTANDING_COUNT_SQL, type StreamMessage, StreamClient } from '#testing/stream-client.js';
-import { signupAccount } from '#testing/test-api.js';
+import { signupAccount, startApiInstance } from '#testing/test-api.js';
+import { SINK_CACHE_MS } from './stream-sink-cache.js';
 
 type SinkMessage = components['schemas']['SinkMessageDto'];
 type ListState = 'pending' | 'outstanding' | 'failing' | 'dead' | 'delivered';
@@ -124,18 +125,48 @@ describe('Sequin Stream: receive, ack, nack', () => {
       expect(response.status).toBe(200);
     };
     await setStatus('paused');
-    // By id: the API looked the sink up by name so far, so it holds no copy of it as active under this route.
-    const byId = new StreamClient(stack.api.baseUrl, stack.api.bootstrapToken, sink.id);
-    expect(await byId.messages({ batch_size: 10 })).toEqual([]);
+    // At once, by the name the route has just looked the sink up by (and cached as active): the change
+    // evicted that copy.
+    expect(await client.messages({ batch_size: 10 })).toEqual([]);
     // Long polls span the redelivery's due time and the API's re-reads of the sink.
-    expect(await byId.messages({ batch_size: 10, wait_for: 1500 })).toEqual([]);
+    expect(await client.messages({ batch_size: 10, wait_for: 1500 })).toEqual([]);
     expect(Date.now()).toBeGreaterThan(redeliveryDue);
     await setStatus('disabled');
-    expect(await byId.messages({ batch_size: 10, wait_for: 2500 })).toEqual([]);
+    expect(await client.messages({ batch_size: 10, wait_for: 2500 })).toEqual([]);
     await setStatus('active');
-    const resumed = await byId.messages({ batch_size: 10, wait_for: 5000 });
+    const resumed = await client.messages({ batch_size: 10, wait_for: 5000 });
     expect(resumed.map((m) => (m.data.record as { id: number }).id).sort()).toEqual([1, 2]);
     expect(keys(resumed)).toContain(keys([outstanding!])[0]);
+
+    // Deleted: its routes answer 404 at once, not from a cached copy.
+    const { response } = await stack.api.client.DELETE('/api/sinks/{id_or_name}', {
+      params: { path: { id_or_name: sink.id } },
+    });
+    expect(response.status).toBe(200);
+    expect((await client.receive({ batch_size: 10 })).status).toBe(404);
+    expect((await client.ack(resumed.map((m) => m.ack_id))).status).toBe(404);
+  });
+
+  it("another API process drops its cached copy of a changed sink through Redis, well before the copy's second is up", async () => {
+    const other = await startApiInstance(stack.api.config); // its own Notifier: only Redis tells it
+    try {
+      const { sink } = await streamSink('paused');
+      const viaOther = new StreamClient(other.baseUrl, stack.api.bootstrapToken, sink.name);
+      expect((await viaOther.receive()).status).toBe(200); // looked up and cached there
+      const deletedAt = Date.now();
+      const { response } = await stack.api.client.DELETE('/api/sinks/{id_or_name}', {
+        params: { path: { id_or_name: sink.id } },
+      });
+      expect(response.status).toBe(200);
+      await waitFor(async () => (await viaOther.receive()).status === 404, {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+        message: 'the other API to answer 404 for the deleted sink',
+      });
+      expect(Date.now() - deletedAt).toBeLessThan(SINK_CACHE_MS * 0.8);
+    } finally {
+      await other.close();
+    }
   });
 
   it('hands out one message per group at a time, in commit order; groups do not block each other', async () => {

@@ -25,7 +25,9 @@ export class SequinStreamsService {
     private readonly store: StreamStore,
     private readonly wakeups: StreamWakeupsService,
     private readonly waiting: WaitingReceivers,
-  ) {}
+  ) {
+    wakeups.onSinkChanged((sinkId) => this.sinkCache.forget(sinkId));
+  }
 
   /** Another account's sink, or a sink of another kind, is reported like a missing one. */
   async streamSink(accountId: string, idOrName: string): Promise<Sink> {

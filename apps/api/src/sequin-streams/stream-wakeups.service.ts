@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
 import { streamWakePattern } from '#core/queues/notifications.js';
-import { Notifier } from '#core/queues/notifier.js';
+import { Notifier, STREAM_SINK_CHANGED } from '#core/queues/notifier.js';
 import { redisOptionsFromUrl } from '#core/redis/redis-options.js';
 import { throttledWarning } from '#core/redis/throttled-warning.js';
 
@@ -21,6 +21,7 @@ export interface Waiter {
 export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(StreamWakeupsService.name);
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly sinkChangeListeners: Array<(sinkId: string) => void> = [];
   private subscriber?: Redis;
 
   constructor(
@@ -32,8 +33,11 @@ export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown
     const prefix = `${this.config.redisPrefix}:stream:`;
     this.subscriber = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), lazyConnect: true });
     this.subscriber.on('error', throttledWarning(this.logger, 'Stream wake-ups'));
-    this.subscriber.on('pmessage', (_pattern: string, channel: string) => {
-      for (const wake of this.waiters.get(channel.slice(prefix.length)) ?? []) wake();
+    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      const sinkId = channel.slice(prefix.length);
+      if (message === JSON.stringify(STREAM_SINK_CHANGED))
+        for (const listener of this.sinkChangeListeners) listener(sinkId);
+      for (const wake of this.waiters.get(sinkId) ?? []) wake();
     });
     // Connect in the background: a missing wake-up only delays a long poll to its periodic re-check.
     this.subscriber
@@ -44,6 +48,15 @@ export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown
 
   onApplicationShutdown(): void {
     this.subscriber?.disconnect();
+  }
+
+  /**
+   * Called when a sink was changed or deleted (Notifier.streamSinkChanged): at once for a change made
+   * in this process, through Redis for one made in another (then before its waiters wake).
+   */
+  onSinkChanged(listener: (sinkId: string) => void): void {
+    this.sinkChangeListeners.push(listener);
+    this.notifier.onLocalStreamSinkChange(listener);
   }
 
   /** Registered before the caller looks for messages, so a wake-up in between is not lost. */

@@ -164,10 +164,20 @@ export class SinksService {
     );
   }
 
+  /**
+   * A Sequin Stream sink changed or went: its stream routes, in every API process, look it up again
+   * at once instead of using their cached copy for up to a second, and its long polls re-check it
+   * (a paused sink hands out nothing, an activated one at once).
+   */
+  private async notifyStreamRoutes(sink: Sink): Promise<void> {
+    if (sink.destination.type === 'sequin_stream') await this.notifier.streamSinkChanged(sink.id);
+  }
+
   async remove(accountId: string, idOrName: string): Promise<string> {
     const sink = await this.sinks.getByIdOrName(accountId, idOrName);
     if ((await this.sinks.delete(accountId, { id: sink.id })) === 0) throw NotFoundError.of('sink', idOrName);
     await this.notifier.changed({ accountId, databaseId: sink.postgresDatabaseId });
+    await this.notifyStreamRoutes(sink);
     return sink.id;
   }
 
@@ -215,6 +225,7 @@ export class SinksService {
       annotations: body.annotations ?? sink.annotations,
     });
     await this.notifier.changed({ accountId, databaseId: database.id });
+    await this.notifyStreamRoutes(saved);
     const [observed, backfills] = await Promise.all([
       this.observations.observe(accountId, [saved]),
       this.runningBackfills(accountId, [saved]),
