@@ -32,6 +32,11 @@ export interface ChangeBody {
   readonly primaryKeyMissing: string[] | null;
   /** The raw row the record was built from; group ids are computed from it. */
   readonly row: RawRow;
+  /**
+   * `row` is a delete's replica identity key only (no REPLICA IDENTITY FULL): its other columns came
+   * as NULL without being NULL.
+   */
+  readonly keyOnly: boolean;
 }
 
 const EMPTY_ROW: RawRow = Object.freeze({});
@@ -80,6 +85,7 @@ function deleteBody(table: CompiledTable, oldRow: RawRow | null, keyRow: RawRow 
     unchangedToastColumns: null,
     primaryKeyMissing: missingPk(table, row, recordPks),
     row,
+    keyOnly: true,
   };
 }
 
@@ -112,6 +118,7 @@ function bodyOf(
     unchangedToastColumns,
     primaryKeyMissing: missingPk(table, row, recordPks),
     row,
+    keyOnly: false,
   };
 }
 

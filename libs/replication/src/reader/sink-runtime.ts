@@ -18,6 +18,7 @@ import { compileSinkScope, type SinkMatcher } from '../routing/sink-scope.js';
 import type { LoadedSink } from './loaded-sink.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { ReaderMetrics } from './reader-metrics.js';
+import { groupValuesKnown, RowGroupAffinity, rowKeyOf } from './row-group-affinity.js';
 
 /** A sink's pipeline settings: its own, unless its delivery overrides the batch size or the in-flight bound. */
 export function pipelineSettingsOf(sink: LoadedSink, delivery: SinkDelivery<unknown>): PipelineSettings {
@@ -38,6 +39,8 @@ export class SinkRuntime {
   private matcher: SinkMatcher;
   private context: SinkMessageContext;
   private nextSeq = 0;
+  /** Made with the first message of a table grouped by its own columns (see RowGroupAffinity). */
+  private affinity: RowGroupAffinity | null = null;
 
   constructor(
     private sink: LoadedSink,
@@ -53,6 +56,7 @@ export class SinkRuntime {
     this.pipeline = new SinkPipeline(delivery.ordering, pipelineSettingsOf(sink, delivery), tracker, {
       deliver: (payloads, batchSize) => this.delivery.deliver(payloads, batchSize),
       delivered: (messages) => {
+        if (this.affinity) for (const m of messages) this.affinity.release(m.message);
         this.metrics.delivered(
           this.sink.id,
           this.sink.name,
@@ -64,7 +68,10 @@ export class SinkRuntime {
         this.metrics.failed(this.sink.id, this.sink.name);
         return ledger.failed(this.sink.id, message);
       },
-      deadLettered: (message) => ledger.deadLettered(this.sink.id, message),
+      deadLettered: async (message) => {
+        await ledger.deadLettered(this.sink.id, message);
+        this.affinity?.release(message.message);
+      },
       retryDelayMs,
       onError,
       payloadBytes: delivery.payloadBytes?.bind(delivery),
@@ -112,11 +119,28 @@ export class SinkRuntime {
   pushRow(body: ChangeBody, position: ChangePosition, transaction: () => TrackedTransaction): boolean {
     const message = buildMessage(body, position, this.context);
     const { table } = body;
-    const group = groupId(table, body.row, {
-      messageGrouping: this.sink.messageGrouping,
-      groupColumnNames: groupColumnsFor(this.sink.tables, table.schema, table.name),
-    });
-    return this.push(message, group, position, transaction);
+    const groupColumnNames = groupColumnsFor(this.sink.tables, table.schema, table.name);
+    const { messageGrouping } = this.sink;
+    let group = groupId(table, body.row, { messageGrouping, groupColumnNames });
+    let affinity: RowGroupAffinity | null = null;
+    if (group !== null && groupColumnNames !== null && body.recordPks.length > 0) {
+      const byKey = groupId(table, body.row, { messageGrouping, groupColumnNames: null });
+      if (byKey !== null) {
+        affinity = this.affinity ??= new RowGroupAffinity();
+        const rowKey = rowKeyOf(table.schema, table.name, body.recordPks);
+        group = affinity.assign(rowKey, groupValuesKnown(body, groupColumnNames) ? group : null, byKey);
+      }
+    }
+    const pushed = this.push(message, group, position, transaction);
+    if (!pushed) affinity?.release(message);
+    return pushed;
+  }
+
+  /** Drops failing messages by idempotency key (the messages API); how many it held. */
+  discard(keys: Set<string>): number {
+    const dropped = this.pipeline.discard(keys);
+    if (this.affinity) for (const m of dropped) this.affinity.release(m.message);
+    return dropped.length;
   }
 
   pushTruncate(table: TableName, position: ChangePosition, transaction: () => TrackedTransaction): boolean {

@@ -151,7 +151,7 @@ export class SlotReaderSession {
   }
 
   discard(sinkId: string, keys: Set<string>): number {
-    return this.runtimes.get(sinkId)?.pipeline.discard(keys).length ?? 0;
+    return this.runtimes.get(sinkId)?.discard(keys) ?? 0;
   }
 
   /** Warnings of the last few minutes, for the sinks' health: when each happened (epoch ms) and what. */
