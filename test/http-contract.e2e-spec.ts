@@ -102,8 +102,40 @@ describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
     // A difference means `npm run openapi` was not run after an API change.
     expect(served).toEqual(committed);
     expect(Object.keys(served.paths)).toEqual(
-      expect.arrayContaining(['/api/accounts', '/api/account', '/api/api_keys', '/api/api_keys/{id}']),
+      expect.arrayContaining([
+        '/api/accounts',
+        '/api/account',
+        '/api/api_keys',
+        '/api/api_keys/{id}',
+        '/health',
+        '/metrics',
+      ]),
     );
+    // What a generated client types from it: integers as integers, ids as UUIDs, an opaque token.
+    const document = served as unknown as {
+      components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> } & {
+        securitySchemes: Record<string, { bearerFormat?: string }>;
+      };
+    };
+    const sink = document.components.schemas.SinkDto!.properties;
+    for (const field of ['batch_size', 'max_ack_pending', 'max_retry_count', 'ack_wait_ms', 'max_waiting']) {
+      expect([field, sink[field]!.type]).toEqual([field, 'integer']);
+    }
+    expect(sink.id).toMatchObject({ type: 'string', format: 'uuid' });
+    expect(document.components.schemas.AckRequestDto!.properties.ack_ids).toMatchObject({
+      minItems: 1,
+      items: { type: 'string', format: 'uuid' },
+    });
+    expect(document.components.securitySchemes.bearer!.bearerFormat).not.toBe('JWT');
+    const numbers: string[] = [];
+    const findNumbers = (node: unknown, path: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      if ((node as { type?: unknown }).type === 'number') numbers.push(path);
+      for (const [key, child] of Object.entries(node)) findNumbers(child, `${path}/${key}`);
+    };
+    findNumbers(served, '');
+    // The one field that takes any number: a partial backfill's start position (of a numeric column).
+    expect(numbers).toEqual(['/components/schemas/CreateBackfillDto/properties/start_position/oneOf/1']);
     const docs = await fetch(`${api.baseUrl}/api/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger-ui');

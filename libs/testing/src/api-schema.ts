@@ -398,6 +398,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `{"ok": true}`, or 503 naming each dependency that failed. */
+        get: operations["Health_check"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus text exposition. */
+        get: operations["Metrics_scrape"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -407,14 +441,14 @@ export interface components {
             name: string;
         };
         AccountDto: {
-            /** @description @format uuid */
+            /** Format: uuid */
             id: string;
-            name: string;
-            /** @description @format date-time */
+            /** Format: date-time */
             inserted_at: string;
+            name: string;
         };
         SignupTokenDto: {
-            /** @description @format uuid */
+            /** Format: uuid */
             id: string;
             name: string;
             /** @description The plain token: shown only here, once. */
@@ -442,11 +476,11 @@ export interface components {
             error_id?: string;
         };
         ApiKeyDto: {
-            /** @description @format uuid */
+            /** Format: uuid */
             id: string;
-            name: string;
-            /** @description @format date-time */
+            /** Format: date-time */
             inserted_at: string;
+            name: string;
         };
         ApiKeyListDto: {
             data: components["schemas"]["ApiKeyDto"][];
@@ -456,11 +490,11 @@ export interface components {
             name: string;
         };
         CreatedApiKeyDto: {
-            /** @description @format uuid */
+            /** Format: uuid */
             id: string;
-            name: string;
-            /** @description @format date-time */
+            /** Format: date-time */
             inserted_at: string;
+            name: string;
             /** @description The plain token: shown only in this response. */
             token: string;
         };
@@ -468,10 +502,10 @@ export interface components {
             success: boolean;
         };
         ReplicationSlotDto: {
+            /** Format: uuid */
+            id: string;
             /** @enum {string} */
             status: "active" | "disabled";
-            /** @description @format uuid */
-            id: string;
             publication_name: string;
             slot_name: string;
         };
@@ -489,12 +523,12 @@ export interface components {
             columns: components["schemas"]["DiscoveredColumnDto"][];
         };
         PostgresDatabaseDto: {
+            /** Format: uuid */
+            id: string;
             port: number;
             annotations: {
                 [key: string]: unknown;
             };
-            /** @description @format uuid */
-            id: string;
             name: string;
             hostname: string;
             database: string;
@@ -576,7 +610,7 @@ export interface components {
             create_publication_if_missing?: boolean;
         };
         DeletedPostgresDatabaseDto: {
-            /** @description @format uuid */
+            /** Format: uuid */
             id: string;
             deleted: boolean;
         };
@@ -602,11 +636,17 @@ export interface components {
             reason: string;
         };
         CreateRedisStreamDestinationDto: {
+            /** @description Default 6379. */
+            port?: number;
+            /** @description Redis logical database number. Default 0. */
+            database?: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             type: "redis_stream";
+            /** @description Approximate trimming (`MAXLEN ~ n`) when set; null or absent for none. */
+            max_len?: number | null;
             /**
              * @description `auto`: Redis assigns entry ids; `lsn`: ids derived from (commit_lsn, commit_idx), so a replay is refused as a duplicate. Default `auto`.
              * @enum {string}
@@ -614,14 +654,8 @@ export interface components {
             stream_id_mode?: "auto" | "lsn";
             /** @description Key of the stream the entries are appended to (1–255 characters). */
             stream_key: string;
-            /** @description Approximate trimming (`MAXLEN ~ n`) when set; null or absent for none. */
-            max_len?: number | null;
             /** @description Host name or IP address of the Redis server. */
             host: string;
-            /** @description Default 6379. */
-            port?: number;
-            /** @description Redis logical database number. Default 0. */
-            database?: number;
             /** @description ACL user name; null or absent for none. */
             username?: string | null;
             /** @description Stored encrypted, answered obfuscated. On update, leaving it out keeps the stored one; null removes it. */
@@ -630,11 +664,17 @@ export interface components {
             tls?: boolean;
         };
         CreateRedisStringDestinationDto: {
+            /** @description Default 6379. */
+            port?: number;
+            /** @description Redis logical database number. Default 0. */
+            database?: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             type: "redis_string";
+            /** @description Key expiry (`PX`) in milliseconds; null or absent for none. */
+            expire_ms?: number | null;
             /**
              * @description `sequin`: `sequin:<table>:<pk>`; `qualified`: `sequin:<schema>.<table>:<pk1>:<pk2>…`. Default `sequin`.
              * @enum {string}
@@ -645,14 +685,8 @@ export interface components {
              * @enum {string}
              */
             value?: "message" | "record";
-            /** @description Key expiry (`PX`) in milliseconds; null or absent for none. */
-            expire_ms?: number | null;
             /** @description Host name or IP address of the Redis server. */
             host: string;
-            /** @description Default 6379. */
-            port?: number;
-            /** @description Redis logical database number. Default 0. */
-            database?: number;
             /** @description ACL user name; null or absent for none. */
             username?: string | null;
             /** @description Stored encrypted, answered obfuscated. On update, leaving it out keeps the stored one; null removes it. */
@@ -668,6 +702,12 @@ export interface components {
             type: "sequin_stream";
         };
         PatchRedisStreamDestinationDto: {
+            /** @description Default 6379. */
+            port?: number;
+            /** @description Redis logical database number. Default 0. */
+            database?: number;
+            /** @description Approximate trimming (`MAXLEN ~ n`) when set; null or absent for none. */
+            max_len?: number | null;
             /**
              * @description `auto`: Redis assigns entry ids; `lsn`: ids derived from (commit_lsn, commit_idx), so a replay is refused as a duplicate. Default `auto`.
              * @enum {string}
@@ -675,10 +715,6 @@ export interface components {
             stream_id_mode?: "auto" | "lsn";
             /** @description Host name or IP address of the Redis server. */
             host?: string;
-            /** @description Default 6379. */
-            port?: number;
-            /** @description Redis logical database number. Default 0. */
-            database?: number;
             /** @description ACL user name; null or absent for none. */
             username?: string | null;
             /** @description Stored encrypted, answered obfuscated. On update, leaving it out keeps the stored one; null removes it. */
@@ -687,8 +723,6 @@ export interface components {
             tls?: boolean;
             /** @description Key of the stream the entries are appended to (1–255 characters). */
             stream_key?: string;
-            /** @description Approximate trimming (`MAXLEN ~ n`) when set; null or absent for none. */
-            max_len?: number | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -696,6 +730,12 @@ export interface components {
             type: "redis_stream";
         };
         PatchRedisStringDestinationDto: {
+            /** @description Default 6379. */
+            port?: number;
+            /** @description Redis logical database number. Default 0. */
+            database?: number;
+            /** @description Key expiry (`PX`) in milliseconds; null or absent for none. */
+            expire_ms?: number | null;
             /**
              * @description `sequin`: `sequin:<table>:<pk>`; `qualified`: `sequin:<schema>.<table>:<pk1>:<pk2>…`. Default `sequin`.
              * @enum {string}
@@ -708,18 +748,12 @@ export interface components {
             value?: "message" | "record";
             /** @description Host name or IP address of the Redis server. */
             host?: string;
-            /** @description Default 6379. */
-            port?: number;
-            /** @description Redis logical database number. Default 0. */
-            database?: number;
             /** @description ACL user name; null or absent for none. */
             username?: string | null;
             /** @description Stored encrypted, answered obfuscated. On update, leaving it out keeps the stored one; null removes it. */
             password?: string | null;
             /** @description Connect with TLS. Default false. */
             tls?: boolean;
-            /** @description Key expiry (`PX`) in milliseconds; null or absent for none. */
-            expire_ms?: number | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -734,37 +768,37 @@ export interface components {
             type: "sequin_stream";
         };
         RedisStreamDestinationDto: {
+            port: number;
+            database: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             type: "redis_stream";
+            max_len: number | null;
             /** @enum {string} */
             stream_id_mode: "auto" | "lsn";
             stream_key: string;
-            max_len: number | null;
             host: string;
-            port: number;
-            database: number;
             username: string | null;
             /** @description Obfuscated: first and last character kept for length ≥ 6, else all `*`. */
             password: string | null;
             tls: boolean;
         };
         RedisStringDestinationDto: {
+            port: number;
+            database: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             type: "redis_string";
+            expire_ms: number | null;
             /** @enum {string} */
             key_format: "sequin" | "qualified";
             /** @enum {string} */
             value: "message" | "record";
-            expire_ms: number | null;
             host: string;
-            port: number;
-            database: number;
             username: string | null;
             /** @description Obfuscated: first and last character kept for length ≥ 6, else all `*`. */
             password: string | null;
@@ -801,6 +835,16 @@ export interface components {
             status?: "active" | "paused" | "disabled";
             /** @description Non-empty subset of insert, update, delete, truncate. Default insert, update, delete. */
             actions?: ("insert" | "update" | "delete" | "truncate")[];
+            /** @description Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
+            batch_size?: number;
+            /** @description In-flight bound (push) / outstanding bound (pull). Default 10000. */
+            max_ack_pending?: number;
+            /** @description Failed attempts before a message is dead-lettered; null: retry forever (the default). */
+            max_retry_count?: number | null;
+            /** @description Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
+            ack_wait_ms?: number;
+            /** @description Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
+            max_waiting?: number;
             /** @description Where messages go, by `type`. */
             destination: components["schemas"]["CreateRedisStreamDestinationDto"] | components["schemas"]["CreateRedisStringDestinationDto"] | components["schemas"]["CreateSequinStreamDestinationDto"];
             /** @description Unique per account. */
@@ -813,16 +857,6 @@ export interface components {
             tables?: components["schemas"]["SinkTableDto"][];
             /** @description false: no groups, maximum parallelism. Default true. */
             message_grouping?: boolean;
-            /** @description Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
-            batch_size?: number;
-            /** @description In-flight bound (push) / outstanding bound (pull). Default 10000. */
-            max_ack_pending?: number;
-            /** @description Failed attempts before a message is dead-lettered; null: retry forever (the default). */
-            max_retry_count?: number | null;
-            /** @description Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
-            ack_wait_ms?: number;
-            /** @description Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
-            max_waiting?: number;
             /** @description Any JSON object; copied to `metadata.consumer.annotations`. Default {}. */
             annotations?: {
                 [key: string]: unknown;
@@ -859,6 +893,8 @@ export interface components {
             checks: components["schemas"]["SinkHealthCheckDto"][];
         };
         BackfillDto: {
+            /** Format: uuid */
+            id: string;
             /** @enum {string} */
             state: "active" | "paused" | "completed" | "cancelled" | "failed";
             /** @description Rows of the table when the backfill started (a count, or an estimate for large tables); null until known. */
@@ -867,8 +903,14 @@ export interface components {
             rows_processed_count: number;
             /** @description Rows delivered to the sink so far (read rows newer changes replaced are not). */
             rows_ingested_count: number;
-            /** @description @format uuid */
-            id: string;
+            /** Format: date-time */
+            inserted_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            completed_at: string | null;
+            /** Format: date-time */
+            canceled_at: string | null;
             /** @description Name of the sink the backfill feeds (Sequin's field name). */
             sink_consumer: string;
             /** @description `schema.table`. */
@@ -877,40 +919,36 @@ export interface components {
             sort_column: string | null;
             /** @description A partial backfill starts at the rows whose `sort_column` is at least this; null: at the first row. */
             start_position: string | null;
-            /** @description @format date-time */
-            inserted_at: string;
-            /** @description @format date-time */
-            updated_at: string;
-            /** @description @format date-time */
-            completed_at: string | null;
-            /** @description @format date-time */
-            canceled_at: string | null;
             /** @description Why the backfill failed; null unless `state` is `failed`. */
             error: string | null;
         };
         SinkDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            database_id: string;
             destination: components["schemas"]["RedisStreamDestinationDto"] | components["schemas"]["RedisStringDestinationDto"] | components["schemas"]["SequinStreamDestinationDto"];
             /** @enum {string} */
             status: "active" | "paused" | "disabled";
             actions: ("insert" | "update" | "delete" | "truncate")[];
-            /** @description Source WAL position when the sink was created, as an integer: changes committed at or after it reach the sink. */
-            start_lsn: number;
-            /** @description @format uuid */
-            id: string;
-            name: string;
-            /** @description Name of the sink's Postgres database (Sequin's shape). */
-            database: string;
-            /** @description @format uuid */
-            database_id: string;
-            source: components["schemas"]["SinkSourceDto"];
-            tables: components["schemas"]["SinkTableDto"][];
-            message_grouping: boolean;
             batch_size: number;
             max_ack_pending: number;
             /** @description null: retried forever. */
             max_retry_count: number | null;
             ack_wait_ms: number;
             max_waiting: number;
+            /** @description Source WAL position when the sink was created, as an integer: changes committed at or after it reach the sink. */
+            start_lsn: number;
+            /** Format: date-time */
+            inserted_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            name: string;
+            /** @description Name of the sink's Postgres database (Sequin's shape). */
+            database: string;
+            source: components["schemas"]["SinkSourceDto"];
+            tables: components["schemas"]["SinkTableDto"][];
+            message_grouping: boolean;
             annotations: {
                 [key: string]: unknown;
             };
@@ -918,10 +956,6 @@ export interface components {
             filter: string | null;
             transform: string | null;
             routing: string | null;
-            /** @description @format date-time */
-            inserted_at: string;
-            /** @description @format date-time */
-            updated_at: string;
             health: components["schemas"]["SinkHealthDto"];
             /** @description The sink's active and paused backfills, oldest first. */
             active_backfills: components["schemas"]["BackfillDto"][];
@@ -937,6 +971,16 @@ export interface components {
             status?: "active" | "paused" | "disabled";
             /** @description Non-empty subset of insert, update, delete, truncate. Default insert, update, delete. */
             actions?: ("insert" | "update" | "delete" | "truncate")[];
+            /** @description Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
+            batch_size?: number;
+            /** @description In-flight bound (push) / outstanding bound (pull). Default 10000. */
+            max_ack_pending?: number;
+            /** @description Failed attempts before a message is dead-lettered; null: retry forever (the default). */
+            max_retry_count?: number | null;
+            /** @description Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
+            ack_wait_ms?: number;
+            /** @description Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
+            max_waiting?: number;
             /** @description Must keep the sink's destination `type`. */
             destination?: components["schemas"]["CreateRedisStreamDestinationDto"] | components["schemas"]["CreateRedisStringDestinationDto"] | components["schemas"]["CreateSequinStreamDestinationDto"];
             name?: string;
@@ -948,16 +992,6 @@ export interface components {
             tables?: components["schemas"]["SinkTableDto"][];
             /** @description false: no groups, maximum parallelism. Default true. */
             message_grouping?: boolean;
-            /** @description Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
-            batch_size?: number;
-            /** @description In-flight bound (push) / outstanding bound (pull). Default 10000. */
-            max_ack_pending?: number;
-            /** @description Failed attempts before a message is dead-lettered; null: retry forever (the default). */
-            max_retry_count?: number | null;
-            /** @description Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
-            ack_wait_ms?: number;
-            /** @description Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
-            max_waiting?: number;
             /** @description Any JSON object; copied to `metadata.consumer.annotations`. Default {}. */
             annotations?: {
                 [key: string]: unknown;
@@ -982,6 +1016,16 @@ export interface components {
             status?: "active" | "paused" | "disabled";
             /** @description Non-empty subset of insert, update, delete, truncate. Default insert, update, delete. */
             actions?: ("insert" | "update" | "delete" | "truncate")[];
+            /** @description Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
+            batch_size?: number;
+            /** @description In-flight bound (push) / outstanding bound (pull). Default 10000. */
+            max_ack_pending?: number;
+            /** @description Failed attempts before a message is dead-lettered; null: retry forever (the default). */
+            max_retry_count?: number | null;
+            /** @description Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
+            ack_wait_ms?: number;
+            /** @description Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
+            max_waiting?: number;
             /** @description `type` (required, the sink's own) plus the fields to change. */
             destination?: components["schemas"]["PatchRedisStreamDestinationDto"] | components["schemas"]["PatchRedisStringDestinationDto"] | components["schemas"]["PatchSequinStreamDestinationDto"];
             name?: string;
@@ -993,16 +1037,6 @@ export interface components {
             tables?: components["schemas"]["SinkTableDto"][];
             /** @description false: no groups, maximum parallelism. Default true. */
             message_grouping?: boolean;
-            /** @description Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
-            batch_size?: number;
-            /** @description In-flight bound (push) / outstanding bound (pull). Default 10000. */
-            max_ack_pending?: number;
-            /** @description Failed attempts before a message is dead-lettered; null: retry forever (the default). */
-            max_retry_count?: number | null;
-            /** @description Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
-            ack_wait_ms?: number;
-            /** @description Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
-            max_waiting?: number;
             /** @description Any JSON object; copied to `metadata.consumer.annotations`. Default {}. */
             annotations?: {
                 [key: string]: unknown;
@@ -1020,7 +1054,7 @@ export interface components {
             routing?: string | null;
         };
         DeletedSinkDto: {
-            /** @description @format uuid */
+            /** Format: uuid */
             id: string;
             deleted: boolean;
         };
@@ -1120,16 +1154,27 @@ export interface components {
             data: components["schemas"]["ReceivedMessageDto"][];
         };
         ReceiveRequestDto: {
-            /** @description How long to wait for a message: milliseconds, or "500ms", "60s", "5m"; 0 or 500 ms – 300 s; default 0. */
-            wait_for?: number | string;
             /** @description 1–1000, default 1. */
             batch_size?: number;
             /** @description Alias of batch_size. */
             max_batch_size?: number;
+            /** @description How long to wait for a message: milliseconds, or "500ms", "60s", "5m"; 0 or 500 ms – 300 s; default 0. */
+            wait_for?: number | string;
         };
         AckRequestDto: {
             /** @description Non-empty list of ack ids (UUIDs). */
             ack_ids: string[];
+        };
+        HealthyDto: {
+            ok: boolean;
+        };
+        UnhealthyDto: {
+            ok: boolean;
+            summary: string;
+            /** @description Each failing dependency (`postgres`, `redis`) and its error. */
+            failed: {
+                [key: string]: string;
+            };
         };
     };
     responses: never;
@@ -3432,6 +3477,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Health_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthyDto"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnhealthyDto"];
+                };
+            };
+        };
+    };
+    Metrics_scrape: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
         };

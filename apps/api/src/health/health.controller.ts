@@ -1,12 +1,13 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { InternalRedis } from '#core/redis/internal-redis.js';
 import { Public } from '../auth/public.decorator.js';
+import { HealthyDto, UnhealthyDto } from './health.dto.js';
 
 const TIMEOUT_MS = 2000;
 
-@ApiExcludeController()
+@ApiTags('operations')
 @Public()
 @Controller('health')
 export class HealthController {
@@ -19,7 +20,9 @@ export class HealthController {
 
   /** `{"ok": true}`, or 503 naming each dependency that failed. */
   @Get()
-  async check(): Promise<{ ok: true }> {
+  @ApiOkResponse({ type: HealthyDto })
+  @ApiServiceUnavailableResponse({ type: UnhealthyDto })
+  async check(): Promise<HealthyDto> {
     try {
       await this.health.check([
         () => this.postgres.pingCheck('postgres', { timeout: TIMEOUT_MS }),

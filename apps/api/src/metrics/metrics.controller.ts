@@ -1,9 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/public.decorator.js';
 import { MetricsService } from './metrics.service.js';
 
-@ApiExcludeController()
+@ApiTags('operations')
 @Public()
 @Controller('metrics')
 export class MetricsController {
@@ -12,6 +12,8 @@ export class MetricsController {
   /** Prometheus text exposition. */
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ schema: { type: 'string' }, description: 'Prometheus text exposition format 0.0.4' })
   scrape(): Promise<string> {
     return this.metrics.scrape();
   }

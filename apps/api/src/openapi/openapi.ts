@@ -12,7 +12,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         "Wire-compatible with Sequin's management and Sequin Stream APIs.",
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token of your account' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'opaque',
+      description: 'An API token of your account (opaque: not a JWT)',
+    })
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,

@@ -30,8 +30,18 @@ function disconnectSignal(response: Response): AbortSignal {
 
 const ReceiveQuery = (): MethodDecorator =>
   applyDecorators(
-    ApiQuery({ name: 'batch_size', required: false, type: Number, description: '1–1000, default 1' }),
-    ApiQuery({ name: 'max_batch_size', required: false, type: Number, description: 'Alias of batch_size' }),
+    ApiQuery({
+      name: 'batch_size',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+      description: '1–1000, default 1',
+    }),
+    ApiQuery({
+      name: 'max_batch_size',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 1000 },
+      description: 'Alias of batch_size',
+    }),
     ApiQuery({
       name: 'wait_for',
       required: false,

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsResourceName } from '../../common/validation/resource-name.js';
 
 export class CreateAccountDto {
@@ -6,16 +7,13 @@ export class CreateAccountDto {
 }
 
 export class AccountDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   name!: string;
-  /** @format date-time */
-  inserted_at!: string;
+  @ApiProperty({ format: 'date-time' }) inserted_at!: string;
 }
 
 export class SignupTokenDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   name!: string;
   /** The plain token: shown only here, once. */
   token!: string;

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsResourceName } from '../../common/validation/resource-name.js';
 
 export class CreateApiKeyDto {
@@ -6,11 +7,9 @@ export class CreateApiKeyDto {
 }
 
 export class ApiKeyDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   name!: string;
-  /** @format date-time */
-  inserted_at!: string;
+  @ApiProperty({ format: 'date-time' }) inserted_at!: string;
 }
 
 export class CreatedApiKeyDto extends ApiKeyDto {

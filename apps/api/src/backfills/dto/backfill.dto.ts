@@ -5,8 +5,7 @@ export const BACKFILL_STATES: readonly BackfillState[] = ['active', 'paused', 'c
 
 /** A table of a sink read page by page and delivered to the sink as `read` messages. */
 export class BackfillDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   /** Name of the sink the backfill feeds (Sequin's field name). */
   sink_consumer!: string;
   /** `schema.table`. */
@@ -22,14 +21,10 @@ export class BackfillDto {
   @ApiProperty({ type: 'integer' }) rows_processed_count!: number;
   /** Rows delivered to the sink so far (read rows newer changes replaced are not). */
   @ApiProperty({ type: 'integer' }) rows_ingested_count!: number;
-  /** @format date-time */
-  inserted_at!: string;
-  /** @format date-time */
-  updated_at!: string;
-  /** @format date-time */
-  completed_at!: string | null;
-  /** @format date-time */
-  canceled_at!: string | null;
+  @ApiProperty({ format: 'date-time' }) inserted_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiProperty({ format: 'date-time' }) completed_at!: string | null;
+  @ApiProperty({ format: 'date-time' }) canceled_at!: string | null;
   /** Why the backfill failed; null unless `state` is `failed`. */
   error!: string | null;
 }

@@ -183,8 +183,7 @@ export class DiscoveredTableDto {
 }
 
 export class PostgresDatabaseDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   name!: string;
   hostname!: string;
   @ApiProperty({ type: 'integer' })
@@ -206,7 +205,6 @@ export class PostgresDatabaseListDto {
 }
 
 export class DeletedPostgresDatabaseDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   deleted!: boolean;
 }

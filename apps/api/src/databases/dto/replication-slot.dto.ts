@@ -45,8 +45,7 @@ export class ReplicationSlotUpdateDto {
 }
 
 export class ReplicationSlotDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   publication_name!: string;
   slot_name!: string;
   @ApiProperty({ enum: SLOT_STATUSES })

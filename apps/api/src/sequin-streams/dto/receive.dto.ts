@@ -1,12 +1,12 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MessageEnvelopeDto } from '../../common/dto/message-envelope.dto.js';
 
 /** Receive parameters (also accepted in the query string). Invalid values → 400. */
 export class ReceiveRequestDto {
   /** 1–1000, default 1. */
-  batch_size?: number;
+  @ApiPropertyOptional({ type: 'integer' }) batch_size?: number;
   /** Alias of batch_size. */
-  max_batch_size?: number;
+  @ApiPropertyOptional({ type: 'integer' }) max_batch_size?: number;
   @ApiPropertyOptional({
     oneOf: [{ type: 'integer' }, { type: 'string', example: '60s' }],
     description:
@@ -27,5 +27,6 @@ export class ReceiveResponseDto {
 
 export class AckRequestDto {
   /** Non-empty list of ack ids (UUIDs). */
+  @ApiProperty({ type: 'string', format: 'uuid', isArray: true, minItems: 1, maxItems: 10_000 })
   ack_ids!: string[];
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { KEY_FORMATS, STREAM_ID_MODES, STRING_VALUES } from '#core/entities/sink-destination.js';
 import { INT4_MAX, IsOptionalNotNull } from './optional.js';
@@ -14,9 +14,9 @@ abstract class RedisConnectionInputDto {
   /** Host name or IP address of the Redis server. */
   @IsString() @IsNotEmpty() @MaxLength(255) host!: string;
   /** Default 6379. */
-  @IsOptionalNotNull() @IsInt() @Min(1) @Max(65535) port?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @IsOptionalNotNull() @IsInt() @Min(1) @Max(65535) port?: number;
   /** Redis logical database number. Default 0. */
-  @IsOptionalNotNull() @IsInt() @Min(0) @Max(INT4_MAX) database?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @IsOptionalNotNull() @IsInt() @Min(0) @Max(INT4_MAX) database?: number;
   /** ACL user name; null or absent for none. */
   @IsOptional() @IsString() @MaxLength(255) username?: string | null;
   /** Stored encrypted, answered obfuscated. On update, leaving it out keeps the stored one; null removes it. */
@@ -32,7 +32,12 @@ export class CreateRedisStreamDestinationDto extends RedisConnectionInputDto {
   /** Key of the stream the entries are appended to (1–255 characters). */
   @IsString() @Length(1, 255) stream_key!: string;
   /** Approximate trimming (`MAXLEN ~ n`) when set; null or absent for none. */
-  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) max_len?: number | null;
+  @ApiPropertyOptional({ type: 'integer', nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  max_len?: number | null;
   /** `auto`: Redis assigns entry ids; `lsn`: ids derived from (commit_lsn, commit_idx), so a replay is refused as a duplicate. Default `auto`. */
   @ApiProperty({ enum: STREAM_ID_MODES, required: false })
   @IsOptionalNotNull()
@@ -45,7 +50,12 @@ export class CreateRedisStringDestinationDto extends RedisConnectionInputDto {
   @IsIn(['redis_string'])
   type!: 'redis_string';
   /** Key expiry (`PX`) in milliseconds; null or absent for none. */
-  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) expire_ms?: number | null;
+  @ApiPropertyOptional({ type: 'integer', nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  expire_ms?: number | null;
   /** `sequin`: `sequin:<table>:<pk>`; `qualified`: `sequin:<schema>.<table>:<pk1>:<pk2>…`. Default `sequin`. */
   @ApiProperty({ enum: KEY_FORMATS, required: false })
   @IsOptionalNotNull()
@@ -117,8 +127,8 @@ export class UnknownDestinationDto {
 
 abstract class RedisConnectionDto {
   host!: string;
-  port!: number;
-  database!: number;
+  @ApiProperty({ type: 'integer' }) port!: number;
+  @ApiProperty({ type: 'integer' }) database!: number;
   username!: string | null;
   /** Obfuscated: first and last character kept for length ≥ 6, else all `*`. */
   password!: string | null;
@@ -128,13 +138,13 @@ abstract class RedisConnectionDto {
 export class RedisStreamDestinationDto extends RedisConnectionDto {
   @ApiProperty({ enum: ['redis_stream'] }) type!: 'redis_stream';
   stream_key!: string;
-  max_len!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) max_len!: number | null;
   @ApiProperty({ enum: STREAM_ID_MODES }) stream_id_mode!: (typeof STREAM_ID_MODES)[number];
 }
 
 export class RedisStringDestinationDto extends RedisConnectionDto {
   @ApiProperty({ enum: ['redis_string'] }) type!: 'redis_string';
-  expire_ms!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) expire_ms!: number | null;
   @ApiProperty({ enum: KEY_FORMATS }) key_format!: (typeof KEY_FORMATS)[number];
   @ApiProperty({ enum: STRING_VALUES }) value!: (typeof STRING_VALUES)[number];
 }

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
@@ -99,19 +99,29 @@ export abstract class SinkSettingsInputDto {
   @IsOptionalNotNull() @IsBoolean() message_grouping?: boolean;
 
   /** Delivery batch of push sinks, 1–1000. Default redis_stream 50, redis_string 10 (sequin_stream ignores it). */
-  @IsOptionalNotNull() @IsInt() @Min(1) @Max(1000) batch_size?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @IsOptionalNotNull() @IsInt() @Min(1) @Max(1000) batch_size?: number;
 
   /** In-flight bound (push) / outstanding bound (pull). Default 10000. */
-  @IsOptionalNotNull() @IsInt() @Min(1) @Max(INT4_MAX) max_ack_pending?: number;
+  @ApiPropertyOptional({ type: 'integer' })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(INT4_MAX)
+  max_ack_pending?: number;
 
   /** Failed attempts before a message is dead-lettered; null: retry forever (the default). */
-  @IsOptional() @IsInt() @Min(1) @Max(INT4_MAX) max_retry_count?: number | null;
+  @ApiPropertyOptional({ type: 'integer', nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(INT4_MAX)
+  max_retry_count?: number | null;
 
   /** Sequin Stream visibility timeout in milliseconds, ≥ 500. Default 30000. */
-  @IsOptionalNotNull() @IsInt() @Min(500) @Max(INT4_MAX) ack_wait_ms?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @IsOptionalNotNull() @IsInt() @Min(500) @Max(INT4_MAX) ack_wait_ms?: number;
 
   /** Sequin Stream: concurrent waiting `/receive` calls; one more gets 429. Default 20. */
-  @IsOptionalNotNull() @IsInt() @Min(1) @Max(INT4_MAX) max_waiting?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @IsOptionalNotNull() @IsInt() @Min(1) @Max(INT4_MAX) max_waiting?: number;
 
   /** Any JSON object; copied to `metadata.consumer.annotations`. Default {}. */
   @IsOptionalNotNull()

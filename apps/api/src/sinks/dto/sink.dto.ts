@@ -31,25 +31,23 @@ export class SinkHealthDto {
 
 /** A sink with every default filled in and secrets obfuscated. */
 export class SinkDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   name!: string;
   /** Name of the sink's Postgres database (Sequin's shape). */
   database!: string;
-  /** @format uuid */
-  database_id!: string;
+  @ApiProperty({ format: 'uuid' }) database_id!: string;
   @ApiProperty(destinationSchema(DESTINATION_VARIANTS)) destination!: DestinationDto;
   @ApiProperty({ enum: SINK_STATUSES }) status!: SinkStatus;
   source!: SinkSourceDto;
   tables!: SinkTableDto[];
   @ApiProperty({ enum: SINK_ACTIONS, isArray: true }) actions!: SinkAction[];
   message_grouping!: boolean;
-  batch_size!: number;
-  max_ack_pending!: number;
+  @ApiProperty({ type: 'integer' }) batch_size!: number;
+  @ApiProperty({ type: 'integer' }) max_ack_pending!: number;
   /** null: retried forever. */
-  max_retry_count!: number | null;
-  ack_wait_ms!: number;
-  max_waiting!: number;
+  @ApiProperty({ type: 'integer', nullable: true }) max_retry_count!: number | null;
+  @ApiProperty({ type: 'integer' }) ack_wait_ms!: number;
+  @ApiProperty({ type: 'integer' }) max_waiting!: number;
   annotations!: Record<string, unknown>;
   initial_backfill!: boolean;
   filter!: string | null;
@@ -57,10 +55,8 @@ export class SinkDto {
   routing!: string | null;
   /** Source WAL position when the sink was created, as an integer: changes committed at or after it reach the sink. */
   @ApiProperty({ type: 'integer' }) start_lsn!: number;
-  /** @format date-time */
-  inserted_at!: string;
-  /** @format date-time */
-  updated_at!: string;
+  @ApiProperty({ format: 'date-time' }) inserted_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
   health!: SinkHealthDto;
   /** The sink's active and paused backfills, oldest first. */
   active_backfills!: BackfillDto[];
@@ -71,7 +67,6 @@ export class SinkListDto {
 }
 
 export class DeletedSinkDto {
-  /** @format uuid */
-  id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   deleted!: boolean;
 }
