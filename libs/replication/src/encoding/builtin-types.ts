@@ -3,7 +3,7 @@
  * ranges, tsvector, …) keep Postgres' text form.
  */
 export type ScalarKind =
-  'bool' | 'int' | 'float' | 'int8' | 'text' | 'json' | 'timestamptz' | 'timestamp' | 'date' | 'interval';
+  'bool' | 'int' | 'float' | 'int8' | 'money' | 'text' | 'json' | 'timestamptz' | 'timestamp' | 'date' | 'interval';
 
 export const BUILTIN_SCALAR_KINDS: ReadonlyMap<number, ScalarKind> = new Map<number, ScalarKind>([
   [16, 'bool'],
@@ -13,6 +13,7 @@ export const BUILTIN_SCALAR_KINDS: ReadonlyMap<number, ScalarKind> = new Map<num
   [26, 'int'], // oid
   [700, 'float'], // float4
   [701, 'float'], // float8
+  [790, 'money'],
   [114, 'json'],
   [3802, 'json'], // jsonb
   [1184, 'timestamptz'],

@@ -23,6 +23,17 @@ const encodeInt8: TextEncoder = (text) => {
 };
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * money as an exact decimal string (`"1234.56"`), as messages.md has it. The session pins
+ * lc_monetary to C (see REPLICATION_SESSION_OPTIONS), whose form is `$1,234.56` / `-$1,234.56`;
+ * anything else is kept as Postgres wrote it.
+ */
+const encodeMoney: TextEncoder = (text) => {
+  const plain = text.replace(/[$,]/g, '');
+  return MONEY_DECIMAL.test(plain) ? plain : text;
+};
+const MONEY_DECIMAL = /^-?\d+(\.\d+)?$/;
+
 const encodeJson: TextEncoder = (text) => {
   try {
     return JSON.parse(text) as unknown;
@@ -38,6 +49,7 @@ export const SCALAR_ENCODERS: Readonly<Record<ScalarKind, TextEncoder>> = {
   int: encodeInt,
   float: encodeFloat,
   int8: encodeInt8,
+  money: encodeMoney,
   text: encodeText,
   json: encodeJson,
   timestamptz: encodeTimestamptz,
