@@ -55,6 +55,19 @@ describe('accounts and API keys', () => {
     }
   });
 
+  it('refuses an invalid or duplicate API key name with 422', async () => {
+    for (const name of ['has space', '', 'a/b', '6f1c8d6e-8a43-4c1f-9d55-0f3b7a7f1e2a']) {
+      const bad = await api.client.POST('/api/api_keys', { body: { name } });
+      expect(bad.response.status).toBe(422);
+      expect(bad.error?.validation_errors).toHaveProperty('name');
+    }
+    const name = `key-${Date.now()}`;
+    expect((await api.client.POST('/api/api_keys', { body: { name } })).response.status).toBe(201);
+    const dup = await api.client.POST('/api/api_keys', { body: { name } });
+    expect(dup.response.status).toBe(422);
+    expect(dup.error?.validation_errors).toEqual({ name: ['has already been taken'] });
+  });
+
   it('stores tokens only as SHA-256 hashes', async () => {
     const { token } = await signupAccount(api);
     const client = new pg.Client({ connectionString: api.config.databaseUrl });

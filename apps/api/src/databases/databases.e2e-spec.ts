@@ -187,6 +187,11 @@ describe('postgres databases', () => {
       });
     });
 
+    it('obfuscates a password shorter than 6 characters entirely', async () => {
+      const { body } = await readySource();
+      expect((await create({ ...body, password: 'abcde' })).password).toBe('*****');
+    });
+
     it('lists partitioned tables as the publication publishes them (via the root here)', async () => {
       const src = await source();
       await src.client.query(`
@@ -387,6 +392,13 @@ describe('postgres databases', () => {
     it('refuses annotations that are not an object', async () => {
       await invalid({ ...body, annotations: ['a'] }, { annotations: [expect.any(String)] });
     });
+
+    it.each([['has space'], [''], ['a/b'], ['6f1c8d6e-8a43-4c1f-9d55-0f3b7a7f1e2a']])(
+      'refuses the name %j (letters, digits, _, - and . only, and not a UUID)',
+      async (name) => {
+        await invalid({ ...body, name }, { name: [expect.any(String)] });
+      },
+    );
 
     it('refuses a duplicate name', async () => {
       const first = await create(body);
