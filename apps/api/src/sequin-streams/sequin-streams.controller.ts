@@ -83,7 +83,7 @@ export class SequinStreamsController {
   @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiBody({ type: ReceiveRequestDto, required: false })
   @ApiOkResponse({ type: ReceiveResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413, 429)
+  @ApiErrorResponses(400, 401, 404, 413, 422, 429)
   async receivePost(
     @AccountId() accountId: string,
     @Param('id_or_name') idOrName: string,
@@ -100,7 +100,7 @@ export class SequinStreamsController {
   @HttpCode(200)
   @ApiBody({ type: AckRequestDto })
   @ApiOkResponse({ type: SuccessResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413)
+  @ApiErrorResponses(400, 401, 404, 413, 422)
   async ack(
     @AccountId() accountId: string,
     @Param('id_or_name') idOrName: string,
@@ -115,7 +115,7 @@ export class SequinStreamsController {
   @HttpCode(200)
   @ApiBody({ type: AckRequestDto })
   @ApiOkResponse({ type: SuccessResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413)
+  @ApiErrorResponses(400, 401, 404, 413, 422)
   async nack(
     @AccountId() accountId: string,
     @Param('id_or_name') idOrName: string,

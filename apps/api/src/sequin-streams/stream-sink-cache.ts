@@ -37,7 +37,10 @@ export class StreamSinkCache {
 
   /** The sink changed or was deleted: every copy of it goes (it may be cached by its id and by its name). */
   forget(sinkId: string): void {
-    if (this.forgotten.size >= MAX_ENTRIES) this.forgotten.clear();
+    if (this.forgotten.size >= MAX_ENTRIES) {
+      // Only a lookup that spans this many changes could still need the oldest of them.
+      for (const [id, at] of this.forgotten) if (at < this.forgets - MAX_ENTRIES / 2) this.forgotten.delete(id);
+    }
     this.forgotten.set(sinkId, this.forgets++);
     for (const [key, { sink }] of this.entries) if (sink.id === sinkId) this.entries.delete(key);
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { Vault } from '#core/crypto/vault.js';
 import { isUniqueViolation } from '#core/database/pg-errors.js';
 import type { Backfill } from '#core/entities/backfill.entity.js';
@@ -28,6 +29,12 @@ import { checkScope, normalizeSource, normalizeTables } from './sink-scope.js';
 import { readStartLsn } from './start-lsn.js';
 
 const NAME_TAKEN = 'has already been taken';
+/**
+ * Sink creations of this process writing their start marker at once. Each holds a metadata
+ * connection in its open transaction while it asks the source (up to the source's timeouts): more
+ * at once against a slow source would take the pool every other request needs.
+ */
+const CONCURRENT_CREATIONS = 4;
 const FUNCTION_FIELDS = ['filter', 'transform', 'routing'] as const;
 
 /** Fields no request may set to anything but their default until the features behind them exist. */
@@ -51,6 +58,7 @@ type DestinationUpdate = (stored: SinkDestination) => SinkDestination | undefine
 
 @Injectable()
 export class SinksService {
+  private readonly creations = pLimit(CONCURRENT_CREATIONS);
   constructor(
     private readonly sinks: SinksRepository,
     private readonly databases: PostgresDatabasesRepository,
@@ -115,28 +123,30 @@ export class SinksService {
     const id = randomUUID();
     // The start marker names the transaction inserting the sink, so that a reader meeting it waits for
     // the sink only while that transaction is open (see SINK_CREATED_PREFIX).
-    const sink = await this.save(accountId, async (transactionId) => ({
-      id,
-      name: body.name,
-      postgresDatabaseId: database.id,
-      destination: toStoredDestination(buildDestination(body.destination, this.vault)),
-      status: body.status ?? SINK_DEFAULTS.status,
-      source,
-      tables,
-      actions: body.actions ?? [...DEFAULT_ACTIONS],
-      messageGrouping: body.message_grouping ?? SINK_DEFAULTS.messageGrouping,
-      batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE[body.destination.type],
-      maxAckPending: body.max_ack_pending ?? SINK_DEFAULTS.maxAckPending,
-      maxRetryCount: body.max_retry_count ?? SINK_DEFAULTS.maxRetryCount,
-      ackWaitMs: body.ack_wait_ms ?? SINK_DEFAULTS.ackWaitMs,
-      maxWaiting: body.max_waiting ?? SINK_DEFAULTS.maxWaiting,
-      annotations: body.annotations ?? {},
-      initialBackfill: body.initial_backfill ?? SINK_DEFAULTS.initialBackfill,
-      filter: null,
-      transform: null,
-      routing: null,
-      startLsn: await readStartLsn(database, this.vault, { sinkId: id, transactionId }),
-    }));
+    const sink = await this.creations(() =>
+      this.save(accountId, async (transactionId) => ({
+        id,
+        name: body.name,
+        postgresDatabaseId: database.id,
+        destination: toStoredDestination(buildDestination(body.destination, this.vault)),
+        status: body.status ?? SINK_DEFAULTS.status,
+        source,
+        tables,
+        actions: body.actions ?? [...DEFAULT_ACTIONS],
+        messageGrouping: body.message_grouping ?? SINK_DEFAULTS.messageGrouping,
+        batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE[body.destination.type],
+        maxAckPending: body.max_ack_pending ?? SINK_DEFAULTS.maxAckPending,
+        maxRetryCount: body.max_retry_count ?? SINK_DEFAULTS.maxRetryCount,
+        ackWaitMs: body.ack_wait_ms ?? SINK_DEFAULTS.ackWaitMs,
+        maxWaiting: body.max_waiting ?? SINK_DEFAULTS.maxWaiting,
+        annotations: body.annotations ?? {},
+        initialBackfill: body.initial_backfill ?? SINK_DEFAULTS.initialBackfill,
+        filter: null,
+        transform: null,
+        routing: null,
+        startLsn: await readStartLsn(database, this.vault, { sinkId: id, transactionId }),
+      })),
+    );
     const backfills = await this.startInitialBackfills(accountId, sink, backfillTables);
     await this.notifier.changed({ accountId, databaseId: database.id });
     return { sink, databaseName: database.name, backfills };
@@ -262,6 +272,7 @@ export class SinksService {
       );
     } catch (error) {
       await this.sinks.delete(accountId, { id: sink.id });
+      await this.notifyStreamRoutes(sink);
       throw error;
     }
   }

@@ -104,6 +104,7 @@ describe('encodeValue: scalars', () => {
     ['money', '$12.50', OID.money, '12.50'],
     ['money with thousands, negative', '-$1,234,567.89', OID.money, '-1234567.89'],
     ['money in a form other than lc_monetary C keeps its text', '1.234,56 €', OID.money, '1.234,56 €'],
+    ['money with a dot for thousands (another locale) keeps its text', '$1.234', OID.money, '$1.234'],
     ['text', 'hello', OID.text, 'hello'],
     ['text empty', '', OID.text, ''],
     ['varchar', 'v', OID.varchar, 'v'],

@@ -26,13 +26,11 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * money as an exact decimal string (`"1234.56"`), as messages.md has it. The session pins
  * lc_monetary to C (see REPLICATION_SESSION_OPTIONS), whose form is `$1,234.56` / `-$1,234.56`;
- * anything else is kept as Postgres wrote it.
+ * anything else (the pin lost on the way, e.g. by a pooler) is kept as Postgres wrote it rather than
+ * read in a form it may not be in (`$1.234` is a thousand in some locales).
  */
-const encodeMoney: TextEncoder = (text) => {
-  const plain = text.replace(/[$,]/g, '');
-  return MONEY_DECIMAL.test(plain) ? plain : text;
-};
-const MONEY_DECIMAL = /^-?\d+(\.\d+)?$/;
+const encodeMoney: TextEncoder = (text) => (MONEY_C_LOCALE.test(text) ? text.replace(/[$,]/g, '') : text);
+const MONEY_C_LOCALE = /^-?\$\d{1,3}(,\d{3})*\.\d{2}$/;
 
 const encodeJson: TextEncoder = (text) => {
   try {

@@ -1,29 +1,34 @@
 import type { ChangeBody } from '../messages/change-body.js';
-import type { Message } from '../messages/message.js';
 import { groupValuesKnown, RowGroupAffinity, rowKeyOf } from './row-group-affinity.js';
 
-const messageOf = (id: string): Message =>
-  ({ metadata: { table_schema: 'public', table_name: 't', record_pks: [id] } }) as unknown as Message;
 const row = (id: string) => rowKeyOf('public', 't', [id]);
 
 describe('RowGroupAffinity', () => {
   it("keeps a row's messages in its first group while any is undelivered, then lets it go", () => {
     const affinity = new RowGroupAffinity();
-    expect(affinity.assign(row('1'), 'public.t:a', 'public.t:1')).toBe('public.t:a');
-    expect(affinity.assign(row('1'), null, 'public.t:1')).toBe('public.t:a'); // unknown values: the row's group
-    expect(affinity.assign(row('1'), 'public.t:b', 'public.t:1')).toBe('public.t:a'); // moved: still behind
-    affinity.release(messageOf('1'));
-    affinity.release(messageOf('1'));
-    expect(affinity.assign(row('1'), 'public.t:b', 'public.t:1')).toBe('public.t:a');
-    affinity.release(messageOf('1'));
-    affinity.release(messageOf('1'));
-    expect(affinity.assign(row('1'), 'public.t:b', 'public.t:1')).toBe('public.t:b');
+    expect(affinity.assign(row('1'), 'k1', 'public.t:a', 'public.t:1')).toBe('public.t:a');
+    expect(affinity.assign(row('1'), 'k2', null, 'public.t:1')).toBe('public.t:a'); // unknown values: the row's group
+    expect(affinity.assign(row('1'), 'k3', 'public.t:b', 'public.t:1')).toBe('public.t:a'); // moved: still behind
+    affinity.release('k1');
+    affinity.release('k2');
+    expect(affinity.assign(row('1'), 'k4', 'public.t:b', 'public.t:1')).toBe('public.t:a');
+    affinity.release('k3');
+    affinity.release('k4');
+    expect(affinity.assign(row('1'), 'k5', 'public.t:b', 'public.t:1')).toBe('public.t:b');
   });
 
-  it('gives a row with nothing undelivered and unknown values its key group; releases of unknown rows do nothing', () => {
+  it("counts only what it assigned: another session's message of the row, or a second release, changes nothing", () => {
     const affinity = new RowGroupAffinity();
-    affinity.release(messageOf('9'));
-    expect(affinity.assign(row('2'), null, 'public.t:2')).toBe('public.t:2');
+    expect(affinity.assign(row('1'), 'k1', 'public.t:a', 'public.t:1')).toBe('public.t:a');
+    expect(affinity.assign(row('1'), 'k2', null, 'public.t:1')).toBe('public.t:a');
+    affinity.release('parked-by-an-earlier-session');
+    affinity.release('k1');
+    affinity.release('k1');
+    expect(affinity.assign(row('1'), 'k3', 'public.t:b', 'public.t:1')).toBe('public.t:a'); // k2 is still out
+  });
+
+  it('gives a row with nothing undelivered and unknown values its key group', () => {
+    expect(new RowGroupAffinity().assign(row('2'), 'k', null, 'public.t:2')).toBe('public.t:2');
   });
 });
 

@@ -1,5 +1,4 @@
 import type { ChangeBody } from '../messages/change-body.js';
-import type { Message } from '../messages/message.js';
 
 /**
  * For a sink whose tables are grouped by columns other than their key (`group_column_names`): the
@@ -11,28 +10,31 @@ import type { Message } from '../messages/message.js';
  *   which would then bring the deleted row back for good;
  * - a row whose group column changes does not overtake its own earlier changes.
  * A row with nothing undelivered takes the group of its values, or, when they are not known, its
- * primary key's. What a previous session parked is not known here.
+ * primary key's. Only messages this session assigned count (by idempotency key): what a previous
+ * session parked is not known here. A parked group's rows stay here until delivered.
  */
 export class RowGroupAffinity {
-  private readonly rows = new Map<string, { group: string; undelivered: number }>();
+  private readonly rows = new Map<string, { group: string; undelivered: Set<string> }>();
+  /** Idempotency key → its row's key, for the messages assigned and not yet released. */
+  private readonly rowOf = new Map<string, string>();
 
   /** The group of the row's next message; `ofValues` is null when its group columns are not all known. */
-  assign(rowKey: string, ofValues: string | null, ofKey: string): string {
-    const row = this.rows.get(rowKey);
-    if (row !== undefined) {
-      row.undelivered++;
-      return row.group;
-    }
-    const group = ofValues ?? ofKey;
-    this.rows.set(rowKey, { group, undelivered: 1 });
-    return group;
+  assign(rowKey: string, idempotencyKey: string, ofValues: string | null, ofKey: string): string {
+    let row = this.rows.get(rowKey);
+    if (row === undefined) this.rows.set(rowKey, (row = { group: ofValues ?? ofKey, undelivered: new Set() }));
+    row.undelivered.add(idempotencyKey);
+    this.rowOf.set(idempotencyKey, rowKey);
+    return row.group;
   }
 
-  /** A message of the row was delivered, dead-lettered or discarded. */
-  release(message: Message): void {
-    const key = rowKeyOf(message.metadata.table_schema, message.metadata.table_name, message.metadata.record_pks);
-    const row = this.rows.get(key);
-    if (row !== undefined && --row.undelivered === 0) this.rows.delete(key);
+  /** The message was delivered, dead-lettered, discarded or not pushed after all; other keys are ignored. */
+  release(idempotencyKey: string): void {
+    const rowKey = this.rowOf.get(idempotencyKey);
+    if (rowKey === undefined) return;
+    this.rowOf.delete(idempotencyKey);
+    const row = this.rows.get(rowKey)!;
+    row.undelivered.delete(idempotencyKey);
+    if (row.undelivered.size === 0) this.rows.delete(rowKey);
   }
 }
 

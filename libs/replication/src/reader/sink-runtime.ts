@@ -56,7 +56,7 @@ export class SinkRuntime {
     this.pipeline = new SinkPipeline(delivery.ordering, pipelineSettingsOf(sink, delivery), tracker, {
       deliver: (payloads, batchSize) => this.delivery.deliver(payloads, batchSize),
       delivered: (messages) => {
-        if (this.affinity) for (const m of messages) this.affinity.release(m.message);
+        if (this.affinity) for (const m of messages) this.affinity.release(m.idempotencyKey);
         this.metrics.delivered(
           this.sink.id,
           this.sink.name,
@@ -70,7 +70,7 @@ export class SinkRuntime {
       },
       deadLettered: async (message) => {
         await ledger.deadLettered(this.sink.id, message);
-        this.affinity?.release(message.message);
+        this.affinity?.release(message.idempotencyKey);
       },
       retryDelayMs,
       onError,
@@ -128,19 +128,23 @@ export class SinkRuntime {
       if (byKey !== null) {
         affinity = this.affinity ??= new RowGroupAffinity();
         const rowKey = rowKeyOf(table.schema, table.name, body.recordPks);
-        group = affinity.assign(rowKey, groupValuesKnown(body, groupColumnNames) ? group : null, byKey);
+        const ofValues = groupValuesKnown(body, groupColumnNames) ? group : null;
+        group = affinity.assign(rowKey, position.idempotencyKey, ofValues, byKey);
       }
     }
     const pushed = this.push(message, group, position, transaction);
-    if (!pushed) affinity?.release(message);
+    if (!pushed) affinity?.release(position.idempotencyKey);
     return pushed;
   }
 
-  /** Drops failing messages by idempotency key (the messages API); how many it held. */
+  /**
+   * Drops failing messages by idempotency key (the messages API); how many it held. Their rows are
+   * let go of at once, also for those out of reach now (in a call, or parked and not loaded), which
+   * leave the pipeline later without a word.
+   */
   discard(keys: Set<string>): number {
-    const dropped = this.pipeline.discard(keys);
-    if (this.affinity) for (const m of dropped) this.affinity.release(m.message);
-    return dropped.length;
+    if (this.affinity) for (const key of keys) this.affinity.release(key);
+    return this.pipeline.discard(keys).length;
   }
 
   pushTruncate(table: TableName, position: ChangePosition, transaction: () => TrackedTransaction): boolean {
