@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '#core/embedded/redis-server.js';
-import { randomSuffix, testRedisUrl } from '#testing/databases.js';
+import { randomSuffix, testRedisUrl, waitFor } from '#testing/databases.js';
 import { hasLsnStreamId } from './redis-stream-delivery.js';
 import { RedisStreamWriter, type StreamEntry, StreamEntryEncoder } from './redis-stream-writer.js';
 import { fieldsOf } from './stream-entry.js';
@@ -109,6 +109,33 @@ describe('RedisStreamWriter batches', () => {
     expect(length).toBeGreaterThanOrEqual(10);
     expect(length).toBeLessThan(1000);
     expect((await values()).at(-1)).toBe('999');
+  });
+
+  it('trims approximately (MAXLEN ~ n), through the script and through MULTI/EXEC alike', async () => {
+    const watcher = new Redis(testRedisUrl());
+    const monitor = await watcher.monitor();
+    const xadds: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toUpperCase() === 'XADD' && args[1] === key) xadds.push(args.slice(2, 5));
+    });
+    const user = `noscript-${randomSuffix()}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>pw', 'resetkeys', `~${key}`, '+@all', '-eval', '-evalsha');
+    const noScripts = new Redis(testRedisUrl(), { username: user, password: 'pw' });
+    try {
+      await new RedisStreamWriter(redis, key, 10).write([entry('*', 1), entry('*', 2)]);
+      await new RedisStreamWriter(noScripts, key, 10).write([entry('*', 3)]);
+      await waitFor(async () => xadds.length >= 3, { timeoutMs: 5_000, message: 'three XADDs seen by MONITOR' });
+      expect(xadds).toEqual([
+        ['MAXLEN', '~', '10'],
+        ['MAXLEN', '~', '10'],
+        ['MAXLEN', '~', '10'],
+      ]);
+    } finally {
+      noScripts.disconnect();
+      monitor.disconnect();
+      watcher.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
   });
 
   it('falls back to MULTI/EXEC for a user whose ACL forbids scripts', async () => {
