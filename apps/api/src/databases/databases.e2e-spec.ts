@@ -1,6 +1,10 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Vault } from '#core/crypto/vault.js';
 import { freePort } from '#core/embedded/free-port.js';
+import { startPostgresServer } from '#core/embedded/postgres-server.js';
 import { createSourceDatabase, randomSuffix, type SourceDatabase, withClient } from '#testing/databases.js';
 import { signupAccount, type ApiClient, startTestApi, type TestApi } from '#testing/test-api.js';
 import type { components } from '#testing/api-schema.js';
@@ -241,6 +245,34 @@ describe('postgres databases', () => {
         { url: [expect.stringMatching(/^could not connect: /)] },
       );
     });
+
+    it('a server whose wal_level is not logical, on hostname', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sluice-wal-replica-'));
+      await chmod(dir, 0o755); // run as root, Postgres runs as the postgres user and must enter it
+      const server = await startPostgresServer({
+        dataDir: join(dir, 'data'),
+        fast: true,
+        settings: { wal_level: 'replica' },
+      });
+      try {
+        const url = new URL(server.url);
+        await refused(
+          {
+            name: uniqueName(),
+            hostname: url.hostname,
+            port: Number(url.port),
+            database: 'postgres',
+            username: decodeURIComponent(url.username),
+            password: 'unused-trust-auth',
+            replication_slots: [{ publication_name: 'sluice_pub', slot_name: uniqueSlot() }],
+          },
+          { hostname: ['wal_level is "replica" on this server; logical replication needs wal_level = logical'] },
+        );
+      } finally {
+        await server.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
 
     it('unknown database and unknown user, on their fields', async () => {
       const { body } = await readySource();

@@ -27,6 +27,8 @@ export interface PostgresServerOptions {
   binaries?: PostgresBinaries;
   /** How long to wait for the server to accept connections. Default 60 s. */
   startTimeoutMs?: number;
+  /** Server settings over the defaults, e.g. `{ wal_level: 'replica' }` for a test of a source that cannot replicate. */
+  settings?: Record<string, string | number>;
 }
 
 export interface PostgresServer {
@@ -56,11 +58,16 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
 
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
-    const server = spawnManaged('postgres', binaries.postgres, ['-D', dataDir, ...serverSettings(port, options.fast)], {
-      runAs,
-      parentDeathSignal: 'SIGINT',
-      log,
-    });
+    const server = spawnManaged(
+      'postgres',
+      binaries.postgres,
+      ['-D', dataDir, ...serverSettings(port, options.fast, options.settings)],
+      {
+        runAs,
+        parentDeathSignal: 'SIGINT',
+        log,
+      },
+    );
     const url = `postgresql://${SUPERUSER}@127.0.0.1:${port}/postgres`;
     try {
       await waitUntilAcceptingConnections(server, url, realpathSync(dataDir), options.startTimeoutMs ?? 60_000);
@@ -81,7 +88,11 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
   }
 }
 
-function serverSettings(port: number, fast: boolean | undefined): string[] {
+function serverSettings(
+  port: number,
+  fast: boolean | undefined,
+  overrides: Record<string, string | number> = {},
+): string[] {
   const settings: Record<string, string | number> = {
     port,
     listen_addresses: '127.0.0.1',
@@ -91,6 +102,7 @@ function serverSettings(port: number, fast: boolean | undefined): string[] {
     max_wal_senders: 64,
     max_connections: 300,
     ...(fast ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
+    ...overrides,
   };
   return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 }
