@@ -27,6 +27,17 @@ describe('RowGroupAffinity', () => {
     expect(affinity.assign(row('1'), 'k3', 'public.t:b', 'public.t:1')).toBe('public.t:a'); // k2 is still out
   });
 
+  it('counts a key pushed twice (a backfill page read again) until both are out, or discarded', () => {
+    const affinity = new RowGroupAffinity();
+    affinity.assign(row('1'), 'read', 'public.t:a', 'public.t:1');
+    affinity.assign(row('1'), 'read', 'public.t:a', 'public.t:1');
+    affinity.release('read');
+    expect(affinity.assign(row('1'), 'k', 'public.t:b', 'public.t:1')).toBe('public.t:a');
+    affinity.releaseAll('read');
+    affinity.release('k');
+    expect(affinity.assign(row('1'), 'k2', 'public.t:b', 'public.t:1')).toBe('public.t:b');
+  });
+
   it('gives a row with nothing undelivered and unknown values its key group', () => {
     expect(new RowGroupAffinity().assign(row('2'), 'k', null, 'public.t:2')).toBe('public.t:2');
   });

@@ -14,27 +14,38 @@ import type { ChangeBody } from '../messages/change-body.js';
  * session parked is not known here. A parked group's rows stay here until delivered.
  */
 export class RowGroupAffinity {
-  private readonly rows = new Map<string, { group: string; undelivered: Set<string> }>();
+  /** Per row: its group, and its undelivered messages by idempotency key (a key can be pushed twice: a backfill page read again). */
+  private readonly rows = new Map<string, { group: string; undelivered: Map<string, number> }>();
   /** Idempotency key → its row's key, for the messages assigned and not yet released. */
   private readonly rowOf = new Map<string, string>();
 
   /** The group of the row's next message; `ofValues` is null when its group columns are not all known. */
   assign(rowKey: string, idempotencyKey: string, ofValues: string | null, ofKey: string): string {
     let row = this.rows.get(rowKey);
-    if (row === undefined) this.rows.set(rowKey, (row = { group: ofValues ?? ofKey, undelivered: new Set() }));
-    row.undelivered.add(idempotencyKey);
+    if (row === undefined) this.rows.set(rowKey, (row = { group: ofValues ?? ofKey, undelivered: new Map() }));
+    row.undelivered.set(idempotencyKey, (row.undelivered.get(idempotencyKey) ?? 0) + 1);
     this.rowOf.set(idempotencyKey, rowKey);
     return row.group;
   }
 
-  /** The message was delivered, dead-lettered, discarded or not pushed after all; other keys are ignored. */
+  /** One message with this key was delivered, dead-lettered or not pushed after all; other keys are ignored. */
   release(idempotencyKey: string): void {
     const rowKey = this.rowOf.get(idempotencyKey);
     if (rowKey === undefined) return;
-    this.rowOf.delete(idempotencyKey);
     const row = this.rows.get(rowKey)!;
+    const left = (row.undelivered.get(idempotencyKey) ?? 1) - 1;
+    if (left > 0) {
+      row.undelivered.set(idempotencyKey, left);
+      return;
+    }
     row.undelivered.delete(idempotencyKey);
+    this.rowOf.delete(idempotencyKey);
     if (row.undelivered.size === 0) this.rows.delete(rowKey);
+  }
+
+  /** Every message with this key was discarded: the row no longer waits for any of them. */
+  releaseAll(idempotencyKey: string): void {
+    while (this.rowOf.has(idempotencyKey)) this.release(idempotencyKey);
   }
 }
 

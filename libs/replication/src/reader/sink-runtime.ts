@@ -143,7 +143,7 @@ export class SinkRuntime {
    * leave the pipeline later without a word.
    */
   discard(keys: Set<string>): number {
-    if (this.affinity) for (const key of keys) this.affinity.release(key);
+    if (this.affinity) for (const key of keys) this.affinity.releaseAll(key);
     return this.pipeline.discard(keys).length;
   }
 
