@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { waitFor, withClient } from '#testing/databases.js';
 import { startTestApi, type TestApi } from '#testing/test-api.js';
 
 const post = (api: TestApi, path: string, body: string, headers: Record<string, string> = {}) =>
@@ -161,6 +162,34 @@ describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
       expect(body.failed).not.toHaveProperty('postgres');
     } finally {
       await broken.close();
+    }
+  });
+
+  it('answers 503 naming Postgres while its metadata database refuses connections, and 200 once it is back', async () => {
+    const cut = await startTestApi();
+    const name = new URL(cut.config.databaseUrl).pathname.slice(1);
+    const admin = (sql: string) => withClient(process.env.SLUICE_TEST_PG_URL!, (client) => client.query(sql));
+    try {
+      expect((await fetch(`${cut.baseUrl}/health`)).status).toBe(200);
+      await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+      const response = await fetch(`${cut.baseUrl}/health`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        ok: false,
+        summary: expect.stringContaining('postgres'),
+        failed: { postgres: expect.any(String) },
+      });
+      expect(body.failed).not.toHaveProperty('redis');
+      await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await waitFor(async () => (await fetch(`${cut.baseUrl}/health`)).status === 200, {
+        timeoutMs: 10_000,
+        message: 'health to answer 200 again',
+      });
+    } finally {
+      await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await cut.close();
     }
   });
 
