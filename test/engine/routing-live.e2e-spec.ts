@@ -24,6 +24,7 @@ describe('engine: sinks changed while the reader runs', () => {
       `CREATE TABLE l_b (id int PRIMARY KEY, v text)`,
       `CREATE TABLE l_flow (id int PRIMARY KEY, v text)`,
       `CREATE TABLE l_probe (id int PRIMARY KEY, v text)`,
+      `CREATE TABLE l_grouped (id int PRIMARY KEY, tenant text NOT NULL)`,
     ]);
   });
   afterAll(() => stack.close());
@@ -203,5 +204,45 @@ describe('engine: sinks changed while the reader runs', () => {
       message: 'the slot to move past everything once the paused sink delivered',
     });
     expect(ids(await entries(stack, paused.streamKey))).toEqual(ids(await entries(stack, reference.streamKey)));
+  });
+
+  it('applies a PATCH of tables (group_column_names) to the changes that follow, earlier ones keep their groups', async () => {
+    const sink = await stack.createSink({
+      name: 'regrouped',
+      destination: { type: 'sequin_stream' },
+      source: { include_tables: ['l_grouped'] },
+    });
+    const groups = async (): Promise<Array<string | null>> => {
+      const { data } = await stack.api.client.GET('/api/sinks/{id_or_name}/messages', {
+        params: { path: { id_or_name: sink.id }, query: { state: 'pending', limit: 1000 } },
+      });
+      return data!.data.map((m) => m.group_id);
+    };
+    await sql(`INSERT INTO l_grouped VALUES (1, 'acme')`);
+    await waitFor(async () => (await groups()).length === 1, { message: 'the first change stored' });
+    await patch(sink, { tables: [{ name: 'l_grouped', group_column_names: ['tenant'] }] });
+
+    const deadline = Date.now() + 20_000;
+    let stored: Array<string | null> = [];
+    for (let n = 2; ; n++) {
+      await sql(`INSERT INTO l_grouped VALUES ($1, 'acme')`, [n]);
+      stored = await waitFor(
+        async () => {
+          const list = await groups();
+          return list.length === n ? list : undefined;
+        },
+        { message: `change ${n} stored` },
+      );
+      if (stored.at(-1) === 'public.l_grouped:acme') break;
+      if (Date.now() > deadline) throw new Error(`the new grouping never took effect: ${JSON.stringify(stored)}`);
+    }
+    // Before the reload, each row its own group; from it on, the tenant's; none in between.
+    const switched = stored.indexOf('public.l_grouped:acme');
+    expect(stored.slice(0, switched)).toEqual(stored.slice(0, switched).map((_, i) => `public.l_grouped:${i + 1}`));
+    expect(stored.slice(switched).every((group) => group === 'public.l_grouped:acme')).toBe(true);
+    await sql(`INSERT INTO l_grouped VALUES (1000, 'other')`);
+    await waitFor(async () => (await groups()).at(-1) === 'public.l_grouped:other', {
+      message: 'a later change grouped by its tenant',
+    });
   });
 });
