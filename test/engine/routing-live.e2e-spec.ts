@@ -222,20 +222,23 @@ describe('engine: sinks changed while the reader runs', () => {
     await waitFor(async () => (await groups()).length === 1, { message: 'the first change stored' });
     await patch(sink, { tables: [{ name: 'l_grouped', group_column_names: ['tenant'] }] });
 
-    const deadline = Date.now() + 20_000;
-    let stored: Array<string | null> = [];
-    for (let n = 2; ; n++) {
-      await sql(`INSERT INTO l_grouped VALUES ($1, 'acme')`, [n]);
-      stored = await waitFor(
-        async () => {
-          const list = await groups();
-          return list.length === n ? list : undefined;
-        },
-        { message: `change ${n} stored` },
-      );
-      if (stored.at(-1) === 'public.l_grouped:acme') break;
-      if (Date.now() > deadline) throw new Error(`the new grouping never took effect: ${JSON.stringify(stored)}`);
-    }
+    /** Inserts acme rows 2, 3, … until one is stored in the tenant's group; the groups stored by then. */
+    const regrouped = async (): Promise<Array<string | null>> => {
+      const deadline = Date.now() + 20_000;
+      for (let n = 2; ; n++) {
+        await sql(`INSERT INTO l_grouped VALUES ($1, 'acme')`, [n]);
+        const stored = await waitFor(
+          async () => {
+            const list = await groups();
+            return list.length === n ? list : undefined;
+          },
+          { message: `change ${n} stored` },
+        );
+        if (stored.at(-1) === 'public.l_grouped:acme') return stored;
+        if (Date.now() > deadline) throw new Error(`the new grouping never took effect: ${JSON.stringify(stored)}`);
+      }
+    };
+    const stored = await regrouped();
     // Before the reload, each row its own group; from it on, the tenant's; none in between.
     const switched = stored.indexOf('public.l_grouped:acme');
     expect(stored.slice(0, switched)).toEqual(stored.slice(0, switched).map((_, i) => `public.l_grouped:${i + 1}`));
