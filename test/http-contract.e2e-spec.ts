@@ -148,18 +148,23 @@ describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
     expect(await response.json()).toEqual({ ok: true });
   });
 
+  /** /health answers 503 naming `failing` and not `healthy`. */
+  const expectUnhealthy = async (baseUrl: string, failing: string, healthy: string): Promise<void> => {
+    const response = await fetch(`${baseUrl}/health`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      ok: false,
+      summary: expect.stringContaining(failing),
+      failed: { [failing]: expect.any(String) },
+    });
+    expect(body.failed).not.toHaveProperty(healthy);
+  };
+
   it('answers 503 naming Redis when the internal Redis is unreachable', async () => {
     const broken = await startTestApi({ redisUrl: 'redis://127.0.0.1:1' });
     try {
-      const response = await fetch(`${broken.baseUrl}/health`);
-      expect(response.status).toBe(503);
-      const body = (await response.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({
-        ok: false,
-        summary: expect.stringContaining('redis'),
-        failed: { redis: expect.any(String) },
-      });
-      expect(body.failed).not.toHaveProperty('postgres');
+      await expectUnhealthy(broken.baseUrl, 'redis', 'postgres');
     } finally {
       await broken.close();
     }
@@ -173,15 +178,7 @@ describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
       expect((await fetch(`${cut.baseUrl}/health`)).status).toBe(200);
       await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
-      const response = await fetch(`${cut.baseUrl}/health`);
-      expect(response.status).toBe(503);
-      const body = (await response.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({
-        ok: false,
-        summary: expect.stringContaining('postgres'),
-        failed: { postgres: expect.any(String) },
-      });
-      expect(body.failed).not.toHaveProperty('redis');
+      await expectUnhealthy(cut.baseUrl, 'postgres', 'redis');
       await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
       await waitFor(async () => (await fetch(`${cut.baseUrl}/health`)).status === 200, {
         timeoutMs: 10_000,

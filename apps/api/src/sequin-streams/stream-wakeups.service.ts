@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Redis } from 'ioredis';
 import { SLUICE_CONFIG } from '#core/config/config.tokens.js';
 import type { SluiceConfig } from '#core/config/config.js';
-import { streamWakePattern } from '#core/queues/notifications.js';
-import { Notifier, STREAM_SINK_CHANGED } from '#core/queues/notifier.js';
+import { STREAM_SINK_CHANGED, streamWakePattern } from '#core/queues/notifications.js';
+import { Notifier } from '#core/queues/notifier.js';
 import { redisOptionsFromUrl } from '#core/redis/redis-options.js';
 import { throttledWarning } from '#core/redis/throttled-warning.js';
 
@@ -12,6 +12,9 @@ export interface Waiter {
   next(timeoutMs: number): Promise<void>;
   close(): void;
 }
+
+/** STREAM_SINK_CHANGED as the Notifier publishes it (JSON). */
+const SINK_CHANGED_MESSAGE = JSON.stringify(STREAM_SINK_CHANGED);
 
 /**
  * Wakes long-polling receivers when their sink gets new or nacked messages, in any process: one
@@ -35,8 +38,7 @@ export class StreamWakeupsService implements OnModuleInit, OnApplicationShutdown
     this.subscriber.on('error', throttledWarning(this.logger, 'Stream wake-ups'));
     this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
       const sinkId = channel.slice(prefix.length);
-      if (message === JSON.stringify(STREAM_SINK_CHANGED))
-        for (const listener of this.sinkChangeListeners) listener(sinkId);
+      if (message === SINK_CHANGED_MESSAGE) for (const listener of this.sinkChangeListeners) listener(sinkId);
       for (const wake of this.waiters.get(sinkId) ?? []) wake();
     });
     // Connect in the background: a missing wake-up only delays a long poll to its periodic re-check.

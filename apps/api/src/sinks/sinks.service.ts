@@ -124,28 +124,30 @@ export class SinksService {
     // The start marker names the transaction inserting the sink, so that a reader meeting it waits for
     // the sink only while that transaction is open (see SINK_CREATED_PREFIX).
     const sink = await this.creations(() =>
-      this.save(accountId, async (transactionId) => ({
-        id,
-        name: body.name,
-        postgresDatabaseId: database.id,
-        destination: toStoredDestination(buildDestination(body.destination, this.vault)),
-        status: body.status ?? SINK_DEFAULTS.status,
-        source,
-        tables,
-        actions: body.actions ?? [...DEFAULT_ACTIONS],
-        messageGrouping: body.message_grouping ?? SINK_DEFAULTS.messageGrouping,
-        batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE[body.destination.type],
-        maxAckPending: body.max_ack_pending ?? SINK_DEFAULTS.maxAckPending,
-        maxRetryCount: body.max_retry_count ?? SINK_DEFAULTS.maxRetryCount,
-        ackWaitMs: body.ack_wait_ms ?? SINK_DEFAULTS.ackWaitMs,
-        maxWaiting: body.max_waiting ?? SINK_DEFAULTS.maxWaiting,
-        annotations: body.annotations ?? {},
-        initialBackfill: body.initial_backfill ?? SINK_DEFAULTS.initialBackfill,
-        filter: null,
-        transform: null,
-        routing: null,
-        startLsn: await readStartLsn(database, this.vault, { sinkId: id, transactionId }),
-      })),
+      this.nameChecked(() =>
+        this.sinks.saveInTransaction(accountId, async (transactionId) => ({
+          id,
+          name: body.name,
+          postgresDatabaseId: database.id,
+          destination: toStoredDestination(buildDestination(body.destination, this.vault)),
+          status: body.status ?? SINK_DEFAULTS.status,
+          source,
+          tables,
+          actions: body.actions ?? [...DEFAULT_ACTIONS],
+          messageGrouping: body.message_grouping ?? SINK_DEFAULTS.messageGrouping,
+          batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE[body.destination.type],
+          maxAckPending: body.max_ack_pending ?? SINK_DEFAULTS.maxAckPending,
+          maxRetryCount: body.max_retry_count ?? SINK_DEFAULTS.maxRetryCount,
+          ackWaitMs: body.ack_wait_ms ?? SINK_DEFAULTS.ackWaitMs,
+          maxWaiting: body.max_waiting ?? SINK_DEFAULTS.maxWaiting,
+          annotations: body.annotations ?? {},
+          initialBackfill: body.initial_backfill ?? SINK_DEFAULTS.initialBackfill,
+          filter: null,
+          transform: null,
+          routing: null,
+          startLsn: await readStartLsn(database, this.vault, { sinkId: id, transactionId }),
+        })),
+      ),
     );
     const backfills = await this.startInitialBackfills(accountId, sink, backfillTables);
     await this.notifier.changed({ accountId, databaseId: database.id });
@@ -218,22 +220,24 @@ export class SinksService {
     if (body.source !== undefined || body.tables !== undefined) checkScope(database.tables, source, tables, errors);
     if (!errors.isEmpty) throw errors.toError('sink');
 
-    const saved = await this.save(accountId, {
-      ...sink,
-      name: body.name ?? sink.name,
-      destination: toStoredDestination(updateDestination(stored) ?? stored),
-      status: body.status ?? sink.status,
-      source,
-      tables,
-      actions: body.actions ?? sink.actions,
-      messageGrouping: body.message_grouping ?? sink.messageGrouping,
-      batchSize: body.batch_size ?? sink.batchSize,
-      maxAckPending: body.max_ack_pending ?? sink.maxAckPending,
-      maxRetryCount: body.max_retry_count === undefined ? sink.maxRetryCount : body.max_retry_count,
-      ackWaitMs: body.ack_wait_ms ?? sink.ackWaitMs,
-      maxWaiting: body.max_waiting ?? sink.maxWaiting,
-      annotations: body.annotations ?? sink.annotations,
-    });
+    const saved = await this.nameChecked(() =>
+      this.sinks.save(accountId, {
+        ...sink,
+        name: body.name ?? sink.name,
+        destination: toStoredDestination(updateDestination(stored) ?? stored),
+        status: body.status ?? sink.status,
+        source,
+        tables,
+        actions: body.actions ?? sink.actions,
+        messageGrouping: body.message_grouping ?? sink.messageGrouping,
+        batchSize: body.batch_size ?? sink.batchSize,
+        maxAckPending: body.max_ack_pending ?? sink.maxAckPending,
+        maxRetryCount: body.max_retry_count === undefined ? sink.maxRetryCount : body.max_retry_count,
+        ackWaitMs: body.ack_wait_ms ?? sink.ackWaitMs,
+        maxWaiting: body.max_waiting ?? sink.maxWaiting,
+        annotations: body.annotations ?? sink.annotations,
+      }),
+    );
     await this.notifier.changed({ accountId, databaseId: database.id });
     await this.notifyStreamRoutes(saved);
     const [observed, backfills] = await Promise.all([
@@ -297,18 +301,10 @@ export class SinksService {
     return database;
   }
 
-  /**
-   * A concurrent request may take the name between the check and the write: the index decides.
-   * `fields`, or a function that makes them inside the inserting transaction, given its id.
-   */
-  private async save(
-    accountId: string,
-    fields: Partial<Sink> | ((transactionId: string) => Promise<Partial<Sink>>),
-  ): Promise<Sink> {
+  /** A concurrent request may take the name between the check and the write: the index decides. */
+  private async nameChecked(write: () => Promise<Sink>): Promise<Sink> {
     try {
-      return typeof fields === 'function'
-        ? await this.sinks.saveInTransaction(accountId, fields)
-        : await this.sinks.save(accountId, fields);
+      return await write();
     } catch (error) {
       if (isUniqueViolation(error))
         throw new ValidationError('Invalid sink: name has already been taken', { name: [NAME_TAKEN] });

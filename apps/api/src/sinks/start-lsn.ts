@@ -2,7 +2,7 @@ import type { Vault } from '#core/crypto/vault.js';
 import type { PostgresDatabase } from '#core/entities/postgres-database.entity.js';
 import { type ApiError, UpstreamError, UpstreamTimeoutError } from '#core/errors/api-errors.js';
 import { sourceConnectionParams, withSourceClient } from '#core/source/source-connection.js';
-import { emitSinkCreatedMarker, type SinkCreatedMarker } from '#core/source/wal-markers.js';
+import { emitSinkCreatedMarker } from '#core/source/wal-markers.js';
 import { isTimeout, messageOf } from '#core/source/source-problem.js';
 
 function sourceFailure(databaseName: string, error: unknown): ApiError {
@@ -22,7 +22,7 @@ function sourceFailure(databaseName: string, error: unknown): ApiError {
 export async function readStartLsn(
   database: PostgresDatabase,
   vault: Vault,
-  marker: SinkCreatedMarker,
+  marker: { sinkId: string; transactionId: string },
 ): Promise<string> {
   try {
     return await withSourceClient(sourceConnectionParams(database, vault), (client) =>

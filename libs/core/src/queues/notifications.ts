@@ -24,5 +24,7 @@ export interface SinkCommand {
 /** New or nacked messages of a Sequin Stream sink: wakes long-polling receivers in every API process. */
 export const streamWakeChannel = (prefix: string, sinkId: string): string => `${prefix}:stream:${sinkId}`;
 export const streamWakePattern = (prefix: string): string => `${prefix}:stream:*`;
+/** A stream wake-up's payload when the sink itself changed (its cached copies go too); else `1`. */
+export const STREAM_SINK_CHANGED = 'sink-changed';
 /** Sorted set of the receive calls waiting on a sink, across API processes (max_waiting). */
 export const streamWaitingKey = (prefix: string, sinkId: string): string => `${prefix}:stream-waiting:${sinkId}`;

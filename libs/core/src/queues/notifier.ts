@@ -7,11 +7,9 @@ import {
   changesChannel,
   type SinkCommand,
   sinkCommandsChannel,
+  STREAM_SINK_CHANGED,
   streamWakeChannel,
 } from './notifications.js';
-
-/** The payload of a stream wake-up that says the sink itself changed. */
-export const STREAM_SINK_CHANGED = 'sink-changed';
 
 /** Publishes notifications for the workers; never fails the caller's request. */
 @Injectable()

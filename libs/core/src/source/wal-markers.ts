@@ -21,8 +21,11 @@ export interface SinkCreatedMarker {
 }
 
 /** Writes the marker (non-transactional: visible at once) and returns its LSN as decimal text. */
-export async function emitSinkCreatedMarker(client: pg.Client, marker: SinkCreatedMarker): Promise<string> {
-  const content = marker.transactionId === null ? marker.sinkId : `${marker.sinkId}:${marker.transactionId}`;
+export async function emitSinkCreatedMarker(
+  client: pg.Client,
+  marker: { sinkId: string; transactionId: string },
+): Promise<string> {
+  const content = `${marker.sinkId}:${marker.transactionId}`;
   const { rows } = await client.query<{ lsn: string }>(`SELECT pg_logical_emit_message(false, $1, $2)::text AS lsn`, [
     SINK_CREATED_PREFIX,
     content,
