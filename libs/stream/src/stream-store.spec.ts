@@ -4,6 +4,7 @@ import { dataSourceOptions } from '#core/database/data-source-options.js';
 import { createMetadataDatabase, type MetadataDatabase, waitFor } from '#testing/databases.js';
 import { HEADS_LOCK_SEED } from './stream-sql.js';
 import { type StoredStreamMessage, StreamStore } from './stream-store.js';
+import { utf8Slice } from './utf8-slices.js';
 
 /** The store's statements against a real metadata Postgres (the HTTP flows are in apps/api's e2e tests). */
 describe('StreamStore', () => {
@@ -40,7 +41,7 @@ describe('StreamStore', () => {
     groupId,
     commitLsn: BigInt(lsn),
     commitIdx: 0,
-    data,
+    json: utf8Slice(data),
   });
 
   const stored = (): Promise<Array<{ group_id: string | null; commit_lsn: string; data: string; is_head: boolean }>> =>

@@ -3,6 +3,7 @@ import { SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
 import type { LoadedSink } from '#replication/reader/loaded-sink.js';
 import { pipelineSettingsOf } from '#replication/reader/sink-runtime.js';
 import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
+import { sliceBytes, utf8Slice } from '#stream/utf8-slices.js';
 import { waitFor } from '#testing/databases.js';
 import { pushTestMessage } from '#testing/pipeline-messages.js';
 import { SequinStreamDelivery } from './sequin-stream-delivery.js';
@@ -45,7 +46,7 @@ function storing() {
       groupId: `public.t:${seq}`,
       commitLsn: BigInt(seq * 10),
       commitIdx: 0,
-      data,
+      json: utf8Slice(data),
     };
     pushTestMessage(pipeline, tracker, seq, payload, payload.groupId);
   };
@@ -71,7 +72,7 @@ describe('SequinStreamDelivery', () => {
     await waitFor(async () => stored().length === 13);
     expect(calls.map((c) => c.length)).toEqual([5, 5, 2, 1]);
     for (const call of calls.slice(0, 3))
-      expect(call.reduce((n, m) => n + m.data.length, 0)).toBeLessThanOrEqual(16 * MB);
+      expect(call.reduce((n, m) => n + sliceBytes(m.json), 0)).toBeLessThanOrEqual(16 * MB);
     expect(stored()).toEqual(Array.from({ length: 13 }, (_, i) => `k${i + 1}`));
     await pipeline.close();
   });

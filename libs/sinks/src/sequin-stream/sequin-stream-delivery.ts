@@ -1,6 +1,7 @@
 import type { Message } from '#replication/messages/message.js';
 import { messageJson } from '#replication/messages/message-json.js';
 import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
+import { sliceBytes, Utf8SliceWriter } from '#stream/utf8-slices.js';
 import type { DeliveryOutcome } from '../redis/redis-connection.js';
 import type { SinkDelivery } from '../sink-delivery.js';
 
@@ -30,6 +31,7 @@ export class SequinStreamDelivery implements SinkDelivery<StoredStreamMessage> {
   readonly preferredBatchSize = STORE_BATCH;
   readonly maxBytesPerCall = STORE_BYTES;
   readonly inFlightBound = STORE_IN_FLIGHT;
+  private readonly json = new Utf8SliceWriter();
 
   constructor(
     private readonly accountId: string,
@@ -45,13 +47,12 @@ export class SequinStreamDelivery implements SinkDelivery<StoredStreamMessage> {
       groupId,
       commitLsn: BigInt(message.metadata.commit_lsn),
       commitIdx: message.metadata.commit_idx,
-      data: messageJson(message),
+      json: this.json.write(messageJson(message)),
     };
   }
 
-  /** UTF-16 units, not bytes: close enough for a cap that is far below the limit it guards. */
   payloadBytes(message: StoredStreamMessage): number {
-    return message.data.length;
+    return sliceBytes(message.json);
   }
 
   async deliver(messages: StoredStreamMessage[]): Promise<DeliveryOutcome[]> {
