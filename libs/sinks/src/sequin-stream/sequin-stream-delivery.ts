@@ -18,13 +18,8 @@ const STORE_BATCH = 2000;
  * over 1 GB, so a batch of 2,000 rows of 1 MB would be refused on every retry and stop the sink.
  */
 const STORE_BYTES = 16 * 1024 * 1024;
-/**
- * Messages the reader may hold for storage (max_ack_pending is the receivers' bound): two stores, one
- * in flight and the next filling. With five (10,000) the Sequin Stream sink of the fan-out bench ended
- * 5 % behind the other sinks, its backlog of stores draining after theirs; with two, 0–3 % (three
- * alternating pairs at 200k changes, the store's Postgres also took 8 % less CPU per change).
- */
-const STORE_IN_FLIGHT = 2 * STORE_BATCH;
+/** Messages the reader may hold for storage (max_ack_pending is the receivers' bound). */
+const STORE_IN_FLIGHT = 10_000;
 
 /**
  * A Sequin Stream sink's "delivery" is storage: a batch inserted into stream_messages is durable,
