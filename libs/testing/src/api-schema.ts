@@ -630,10 +630,10 @@ export interface components {
             };
             /** @description Only on 500: quote it when reporting the problem; the server log has the details. */
             error_id?: string;
-            /** @description Always false here. */
-            success: boolean;
+            /** @description False: the connection test failed. */
+            success?: boolean;
             /** @description Why the source cannot be replicated from, e.g. `could not connect: …`. */
-            reason: string;
+            reason?: string;
         };
         CreateRedisStreamDestinationDto: {
             /** @description Default 6379. */
@@ -1830,6 +1830,15 @@ export interface operations {
                     "application/json": components["schemas"]["SuccessResponseDto"];
                 };
             };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing or invalid API token */
             401: {
                 headers: {
@@ -1848,7 +1857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The source cannot be replicated from; `reason` says why */
+            /** @description The source cannot be replicated from (`reason` says why), or the body carried a field */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1887,6 +1896,15 @@ export interface operations {
                     "application/json": components["schemas"]["SuccessResponseDto"];
                 };
             };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing or invalid API token */
             401: {
                 headers: {
@@ -1898,6 +1916,15 @@ export interface operations {
             };
             /** @description Not found (or belongs to another account) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

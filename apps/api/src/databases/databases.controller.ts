@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from
 import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Vault } from '#core/crypto/vault.js';
 import { AccountId } from '../auth/current-account.decorator.js';
+import { NoBodyFields } from '../common/validation/no-body-fields.decorator.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { SuccessResponseDto } from '../common/dto/success-response.dto.js';
 import { toPostgresDatabaseDto } from './databases.mapper.js';
@@ -84,15 +85,16 @@ export class DatabasesController {
   /** Connects to the source and checks everything replication needs. */
   @Post(':id_or_name/test_connection')
   @HttpCode(200)
-  @ApiErrorResponses(401, 404)
+  @ApiErrorResponses(400, 401, 404)
   @ApiResponse({
     status: 422,
-    description: 'The source cannot be replicated from; `reason` says why',
+    description: 'The source cannot be replicated from (`reason` says why), or the body carried a field',
     type: TestConnectionFailureDto,
   })
   async testConnection(
     @AccountId() accountId: string,
     @Param('id_or_name') idOrName: string,
+    @NoBodyFields() _body: void,
   ): Promise<SuccessResponseDto> {
     await this.databases.testConnection(accountId, idOrName);
     return { success: true };
@@ -101,10 +103,11 @@ export class DatabasesController {
   /** Re-reads the publication's tables, columns and primary keys from the source. */
   @Post(':id_or_name/refresh_tables')
   @HttpCode(200)
-  @ApiErrorResponses(401, 404, 502, 504)
+  @ApiErrorResponses(400, 401, 404, 422, 502, 504)
   async refreshTables(
     @AccountId() accountId: string,
     @Param('id_or_name') idOrName: string,
+    @NoBodyFields() _body: void,
   ): Promise<SuccessResponseDto> {
     await this.databases.refreshTables(accountId, idOrName);
     return { success: true };

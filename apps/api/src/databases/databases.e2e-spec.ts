@@ -593,6 +593,23 @@ describe('postgres databases', () => {
       expect(data).toEqual({ success: true });
     });
 
+    it('takes no fields: an empty body is fine, a field is refused as unknown, like refresh_tables', async () => {
+      const created = await create((await readySource()).body);
+      for (const action of ['test_connection', 'refresh_tables']) {
+        const path = `${PATH}/${created.name}/${action}`;
+        expect((await rawRequest('POST', path, {})).status).toBe(200);
+        const refused = await rawRequest('POST', path, { database: 'other' });
+        expect(refused.status).toBe(422);
+        expect(await refused.json()).toEqual({
+          summary: 'Unknown field: database',
+          validation_errors: { database: ['unknown field'] },
+        });
+        const listed = await rawRequest('POST', path, ['database']);
+        expect(listed.status).toBe(400);
+        expect(await listed.json()).toEqual({ summary: 'Request body must be a JSON object' });
+      }
+    });
+
     it('reports a slot or publication dropped since, and a source that moved away', async () => {
       const { src, body } = await readySource();
       const created = await create(body);
