@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { waitFor, withClient } from '#testing/databases.js';
 import { startTestApi, type TestApi } from '#testing/test-api.js';
@@ -161,11 +162,14 @@ describe('HTTP contract: errors, OpenAPI, health, metrics', () => {
     expect(body.failed).not.toHaveProperty(healthy);
   };
 
-  it('answers 503 naming Redis when the internal Redis is unreachable', async () => {
+  it('answers 503 naming Redis when the internal Redis is unreachable, with nothing on stderr outside the log', async () => {
+    const stderr = jest.spyOn(console, 'error');
     const broken = await startTestApi({ redisUrl: 'redis://127.0.0.1:1' });
     try {
       await expectUnhealthy(broken.baseUrl, 'redis', 'postgres');
+      expect(stderr).not.toHaveBeenCalled(); // a queue without an 'error' listener prints each refusal there
     } finally {
+      stderr.mockRestore();
       await broken.close();
     }
   });

@@ -7,7 +7,7 @@ import { Vault } from './crypto/vault.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { ENTITIES } from './entities/index.js';
 import { Notifier } from './queues/notifier.js';
-import { QueueErrorLogging } from './queues/queue-error-logging.js';
+import { LoggedQueue } from './queues/logged-queue.js';
 import { QueueNames } from './queues/queue-names.js';
 import { InternalRedis } from './redis/internal-redis.js';
 import { REPOSITORIES } from './repositories/index.js';
@@ -31,6 +31,7 @@ function typeOrmRootFor(config: SluiceConfig): DynamicModule {
 @Module({})
 export class CoreModule {
   static forRoot(config: SluiceConfig): DynamicModule {
+    BullModule.queueClass = LoggedQueue; // read by registerQueue below
     return {
       module: CoreModule,
       imports: [
@@ -44,7 +45,6 @@ export class CoreModule {
         { provide: Vault, useValue: new Vault(config.vaultKey) },
         InternalRedis,
         Notifier,
-        QueueErrorLogging,
         ...REPOSITORIES,
       ],
       exports: [SLUICE_CONFIG, Vault, BullModule, InternalRedis, Notifier, ...REPOSITORIES],
