@@ -25,13 +25,13 @@ export const sliceBytes = (slice: Utf8Slice): number => slice.end - slice.start;
  * stored in order, so its chunks are freed in order, and a stuck sink pins only its own.
  */
 export class Utf8SliceWriter {
-  private chunk: Buffer;
+  /** Made by the first write: a sink that never gets a message holds none. */
+  private chunk: Buffer | null = null;
   private used = 0;
   /** Texts that could need more than this get a buffer of their own, of their exact size. */
   private readonly largeBytes: number;
 
   constructor(private readonly chunkBytes = 256 * 1024) {
-    this.chunk = Buffer.allocUnsafe(chunkBytes);
     this.largeBytes = chunkBytes >> 3;
   }
 
@@ -39,7 +39,7 @@ export class Utf8SliceWriter {
     const worstCase = text.length * 3;
     if (worstCase > this.largeBytes) return utf8Slice(text);
     // A new chunk rather than a grown one (at most an eighth of each is left unused).
-    if (this.used + worstCase > this.chunkBytes) {
+    if (this.chunk === null || this.used + worstCase > this.chunkBytes) {
       this.chunk = Buffer.allocUnsafe(this.chunkBytes);
       this.used = 0;
     }

@@ -1,9 +1,13 @@
+import { buildChangeBody } from '#replication/messages/change-body.js';
+import { buildMessage, changePosition } from '#replication/messages/envelope.js';
+import { messageJson } from '#replication/messages/message-json.js';
+import { CONTEXT, ORDERS } from '#replication/messages/test-fixtures.js';
 import { FlushTracker } from '#replication/pipeline/flush-tracker.js';
 import { SinkPipeline } from '#replication/pipeline/sink-pipeline.js';
 import type { LoadedSink } from '#replication/reader/loaded-sink.js';
 import { pipelineSettingsOf } from '#replication/reader/sink-runtime.js';
 import type { StoredStreamMessage, StreamStore } from '#stream/stream-store.js';
-import { sliceBytes, utf8Slice } from '#stream/utf8-slices.js';
+import { sliceBytes, sliceText, utf8Slice } from '#stream/utf8-slices.js';
 import { waitFor } from '#testing/databases.js';
 import { pushTestMessage } from '#testing/pipeline-messages.js';
 import { SequinStreamDelivery } from './sequin-stream-delivery.js';
@@ -55,6 +59,34 @@ function storing() {
 }
 
 describe('SequinStreamDelivery', () => {
+  it("makes each message's payload its JSON as UTF-8 bytes, with its key, group and position", () => {
+    const delivery = new SequinStreamDelivery('account', 'sink', {} as StreamStore, async () => {});
+    const transaction = {
+      commitLsn: 100n,
+      commitTimestamp: '2026-11-23T10:00:00.000000Z',
+      transactionAnnotations: null,
+    };
+    const payloads = ['naïve €', 'plain', '𝄞 clef'].map((note, i) => {
+      const row = { id: String(i + 1), tenant: 'acme', total: '1', note, tags: '{}', data: '{}' };
+      const message = buildMessage(
+        buildChangeBody(ORDERS, { action: 'insert', new: row }),
+        changePosition(transaction, i),
+        CONTEXT,
+      );
+      return { message, payload: delivery.toPayload(message, `public.orders:${i + 1}`) };
+    });
+    for (const [i, { message, payload }] of payloads.entries()) {
+      expect(sliceText(payload.json)).toBe(messageJson(message));
+      expect(delivery.payloadBytes(payload)).toBe(Buffer.byteLength(messageJson(message)));
+      expect(payload).toMatchObject({
+        idempotencyKey: message.metadata.idempotency_key,
+        groupId: `public.orders:${i + 1}`,
+        commitLsn: 100n,
+        commitIdx: i,
+      });
+    }
+  });
+
   it('stores up to 2,000 messages in one call, in order', async () => {
     const { calls, push, stored, pipeline } = storing();
     for (let i = 0; i < 4500; i++) push('{"small":true}');
