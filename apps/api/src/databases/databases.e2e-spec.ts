@@ -598,11 +598,11 @@ describe('postgres databases', () => {
       for (const action of ['test_connection', 'refresh_tables']) {
         const path = `${PATH}/${created.name}/${action}`;
         expect((await rawRequest('POST', path, {})).status).toBe(200);
-        const refused = await rawRequest('POST', path, { database: 'other' });
+        const refused = await rawRequest('POST', path, { database: 'other', port: 5433 });
         expect(refused.status).toBe(422);
         expect(await refused.json()).toEqual({
           summary: 'Unknown field: database',
-          validation_errors: { database: ['unknown field'] },
+          validation_errors: { database: ['unknown field'], port: ['unknown field'] },
         });
         const listed = await rawRequest('POST', path, ['database']);
         expect(listed.status).toBe(400);

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Queue, type QueueOptions } from 'bullmq';
 import { throttledWarning } from '../redis/throttled-warning.js';
 
 /**
@@ -10,8 +10,8 @@ import { throttledWarning } from '../redis/throttled-warning.js';
  * initialised came after the first of them when the internal Redis was down at start.
  */
 export class LoggedQueue extends Queue {
-  constructor(...args: ConstructorParameters<typeof Queue>) {
-    super(...args);
+  constructor(name: string, options?: QueueOptions) {
+    super(name, options);
     this.on('error', throttledWarning(new Logger('Queues'), `${this.name} queue`));
   }
 }

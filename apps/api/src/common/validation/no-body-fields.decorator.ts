@@ -11,6 +11,8 @@ export const NoBodyFields = createParamDecorator((_data: unknown, context: Execu
   const { body } = context.switchToHttp().getRequest<{ body?: unknown }>();
   if (body === undefined || body === null) return;
   if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request body must be a JSON object');
-  const [unknown] = Object.keys(body);
-  if (unknown !== undefined) throw ValidationError.field(unknown, 'unknown field', `Unknown field: ${unknown}`);
+  const unknown = Object.keys(body);
+  if (unknown.length === 0) return;
+  const errors = Object.fromEntries(unknown.map((field) => [field, ['unknown field']]));
+  throw new ValidationError(`Unknown field: ${unknown[0]}`, errors);
 });
