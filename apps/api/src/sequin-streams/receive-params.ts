@@ -1,4 +1,5 @@
-import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
+import { BadRequestError } from '#core/errors/api-errors.js';
+import { jsonObjectBody, unknownFieldsError } from '../common/validation/json-object-body.js';
 
 export interface ReceiveParams {
   batchSize: number;
@@ -32,10 +33,7 @@ const KNOWN = new Set(['batch_size', 'max_batch_size', 'wait_for']);
 
 /** Receive parameters from the query string and/or a JSON body (the body wins). */
 export function parseReceiveParams(query: Record<string, unknown>, body: unknown): ReceiveParams {
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    throw new BadRequestError('Request body must be a JSON object');
-  }
-  const input: Record<string, unknown> = { ...query, ...(body as Record<string, unknown> | undefined) };
+  const input: Record<string, unknown> = { ...query, ...jsonObjectBody(body) };
   const unknown = Object.keys(input).find((key) => !KNOWN.has(key));
   if (unknown !== undefined) throw new BadRequestError(`Unknown parameter: ${unknown}`);
   if (input.batch_size !== undefined && input.max_batch_size !== undefined) {
@@ -54,11 +52,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `{"ack_ids": [uuid, …]}`, non-empty (else 400); another field is refused as every body's is (422). */
 export function parseAckIds(body: unknown): string[] {
-  const ackIds = (body as { ack_ids?: unknown } | null | undefined)?.ack_ids;
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new BadRequestError('Request body must be a JSON object');
-  const unknown = Object.keys(body).find((key) => key !== 'ack_ids');
-  if (unknown !== undefined) throw ValidationError.field(unknown, 'unknown field', `Unknown field: ${unknown}`);
+  const { ack_ids: ackIds, ...others } = jsonObjectBody(body ?? null)!; // no body: 400, as a body that is not an object
+  const unknown = Object.keys(others);
+  if (unknown.length > 0) throw unknownFieldsError(unknown);
   if (!Array.isArray(ackIds) || ackIds.length === 0)
     throw new BadRequestError('ack_ids must be a non-empty list of UUIDs');
   if (ackIds.length > 10_000) throw new BadRequestError('ack_ids may hold at most 10000 ids');

@@ -1,7 +1,8 @@
 import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
-import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
+import { ValidationError } from '#core/errors/api-errors.js';
 import { FieldErrors, findNulCharacter } from './field-errors.js';
+import { jsonObjectBody } from './json-object-body.js';
 import { collectValidationErrors } from './validation-errors.js';
 
 /**
@@ -24,13 +25,7 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (
-      metadata.type === 'body' &&
-      value !== undefined &&
-      (typeof value !== 'object' || value === null || Array.isArray(value))
-    ) {
-      throw new BadRequestError('Request body must be a JSON object');
-    }
+    if (metadata.type === 'body') jsonObjectBody(value);
     const transformed: unknown = await super.transform(value, metadata);
     if (metadata.type === 'body') refuseNulCharacters(value);
     return transformed;

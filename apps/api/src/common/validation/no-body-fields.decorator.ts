@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
+import { jsonObjectBody, unknownFieldsError } from './json-object-body.js';
 
 /**
  * For a POST that takes no fields (an action on a resource): a body, when one is sent, must be an
@@ -8,11 +8,6 @@ import { BadRequestError, ValidationError } from '#core/errors/api-errors.js';
  * routes without a request body and generated clients send none.
  */
 export const NoBodyFields = createParamDecorator((_data: unknown, context: ExecutionContext): void => {
-  const { body } = context.switchToHttp().getRequest<{ body?: unknown }>();
-  if (body === undefined || body === null) return;
-  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('Request body must be a JSON object');
-  const unknown = Object.keys(body);
-  if (unknown.length === 0) return;
-  const errors = Object.fromEntries(unknown.map((field) => [field, ['unknown field']]));
-  throw new ValidationError(`Unknown field: ${unknown[0]}`, errors);
+  const fields = Object.keys(jsonObjectBody(context.switchToHttp().getRequest<{ body?: unknown }>().body) ?? {});
+  if (fields.length > 0) throw unknownFieldsError(fields);
 });
