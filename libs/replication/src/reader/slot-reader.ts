@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
+import type { TransactionStatus } from '#core/database/transaction-status.js';
 import { settlesWithin } from '#core/embedded/managed-process.js';
 import { bigIntToLsn, lsnToBigInt } from '#core/source/lsn.js';
 import { BACKFILL_WATERMARK_PREFIX, parseSinkCreatedMarker, SINK_CREATED_PREFIX } from '#core/source/wal-markers.js';
@@ -34,7 +35,7 @@ export interface SlotReaderOptions {
    * null when Postgres no longer knows it (long finished). Without it, a sink's marker waits up to
    * SINK_CREATED_WAIT_MS for the sink.
    */
-  transactionStatus?(transactionId: string): Promise<'in progress' | 'committed' | 'aborted' | null>;
+  transactionStatus?(transactionId: string): Promise<TransactionStatus | null>;
   createDelivery(sink: LoadedSink): SinkDelivery<unknown> | null;
   ledger: MessageLedger;
   /** Backfills of this slot's sinks; without it the session runs none. */
